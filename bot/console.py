@@ -1,0 +1,37 @@
+"""The console chat: the first frontend of the conversation engine, for a terminal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
+
+QUIT = frozenset({"/quit", "/exit", "/q"})
+
+
+def run_console(
+    conversation: Conversation, stdin: TextIO, stdout: TextIO, *, user: str = "console"
+) -> None:
+    """Read lines until EOF or /quit, printing the engine's replies to each."""
+    interactive = stdin.isatty()
+    stdout.write("Wavelength console. Type /help for commands, /quit to leave.\n")
+    while True:
+        if interactive:
+            stdout.write("you> ")
+        stdout.flush()
+        try:
+            line = stdin.readline()
+        except UnicodeDecodeError:
+            stdout.write(
+                "wavelength> I couldn't read that line (it isn't valid text). Try again.\n"
+            )
+            continue
+        if not line:
+            break
+        if line.strip().lower() in QUIT:
+            break
+        for reply in conversation.handle(user, line.rstrip("\n")):
+            stdout.write(f"wavelength> {reply.text}\n")
+    stdout.write("Bye.\n")
+    stdout.flush()

@@ -1,0 +1,1 @@
+"""Relational storage: typed models, migrations and short repository functions."""

@@ -1,0 +1,60 @@
+"""The composition root: builds storage and frontends and runs them in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, TextIO
+
+from bot.console import run_console
+from bot.conversation import Conversation
+from ingest.demo import DEMO_VERSION, demo_catalog_path
+from ingest.pipeline import ingest_tracks
+from ingest.problems import ProblemLog
+from storage import catalog
+from storage.db import open_database
+from storage.stats import SqlCatalogStats
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Engine
+
+    from wavelength.settings import Settings
+
+
+def ensure_demo_catalog(engine: Engine, *, echo: Callable[[str], None], progress: bool) -> bool:
+    """Load the bundled demo catalog once per database; returns whether it loaded now."""
+    with engine.connect() as conn:
+        if catalog.get_meta(conn=conn, key=DEMO_VERSION) is not None:
+            return False
+    echo("First start: loading the bundled demo catalog (real track metadata, no playlists) ...")
+    report = ingest_tracks(
+        engine, [demo_catalog_path()], problems=ProblemLog(echo=echo), progress=progress
+    )
+    with engine.begin() as conn:
+        catalog.set_meta(conn=conn, key=DEMO_VERSION, value=str(report.read))
+    echo(report.summary())
+    return True
+
+
+async def main(
+    settings: Settings, *, stdin: TextIO, stdout: TextIO, echo: Callable[[str], None]
+) -> None:
+    """Run Wavelength on ``settings``: today the console chat; the bots join this loop later."""
+    settings.data_home.mkdir(parents=True, exist_ok=True)
+    engine = open_database(settings.database_url)
+    try:
+        if settings.demo_catalog:
+            ensure_demo_catalog(engine, echo=echo, progress=stdin.isatty())
+        if settings.discord_token or settings.telegram_token:
+            echo(
+                "Bot tokens are set, but the Discord and Telegram frontends are not in this build yet; "
+                "starting the console chat instead."
+            )
+        conversation = Conversation(
+            catalog=SqlCatalogStats(engine), max_chars=settings.max_message_chars
+        )
+        # The console blocks on stdin; a thread keeps the event loop free for the other frontends.
+        await asyncio.to_thread(run_console, conversation, stdin, stdout)
+    finally:
+        engine.dispose()

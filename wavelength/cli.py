@@ -1,0 +1,244 @@
+"""The ``wavelength`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import ValidationError
+
+from storage.db import (
+    DatabaseUnavailableError,
+    current_revision,
+    downgrade,
+    make_engine,
+    open_database,
+    upgrade,
+)
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
+    from ingest.problems import ProblemLog
+    from wavelength.settings import Settings
+
+app = typer.Typer(
+    help="Wavelength: a self-hosted conversational radio bot.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(
+    help="Read playlists, tracks, artists and listening histories into the catalog.",
+    no_args_is_help=True,
+)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(db_app, name="db")
+
+PathsArg = Annotated[
+    list[Path], typer.Argument(help="Files or folders (searched recursively).", show_default=False)
+]
+BatchOpt = Annotated[int | None, typer.Option(help="Records per transaction.", min=1)]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _problems() -> ProblemLog:
+    """A problem log that prints above a running progress bar instead of through it."""
+    from tqdm import tqdm
+
+    from ingest.problems import ProblemLog
+
+    return ProblemLog(echo=lambda line: tqdm.write(line, file=sys.stderr))
+
+
+def _settings() -> Settings:
+    from wavelength.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        _err(
+            f"wavelength: invalid setting {where}: {first.get('msg')}. Fix the environment or .env file."
+        )
+        raise typer.Exit(2) from None
+
+
+def _finish(report: IngestReport) -> None:
+    _err(report.summary())
+    if report.nothing_read:
+        _err("wavelength: nothing could be read; see the problems above.")
+        raise typer.Exit(1)
+
+
+@ingest_app.command("playlists")
+def ingest_playlists_cmd(
+    paths: PathsArg, batch_size: BatchOpt = None, progress: ProgressOpt = True
+) -> None:
+    """Spotify Million Playlist Dataset slices (JSON, optionally .gz)."""
+    from ingest.pipeline import ingest_playlists
+
+    settings = _settings()
+    engine = open_database(settings.database_url)
+    _finish(
+        ingest_playlists(
+            engine,
+            paths,
+            problems=_problems(),
+            batch_size=batch_size or settings.ingest_batch_size,
+            progress=progress,
+        )
+    )
+
+
+@ingest_app.command("tracks")
+def ingest_tracks_cmd(
+    paths: PathsArg, batch_size: BatchOpt = None, progress: ProgressOpt = True
+) -> None:
+    """Track CSVs: ids, names, artists and whatever metadata and audio-feature columns exist."""
+    from ingest.pipeline import ingest_tracks
+
+    engine = open_database(_settings().database_url)
+    _finish(
+        ingest_tracks(
+            engine,
+            paths,
+            problems=_problems(),
+            batch_size=batch_size or 2000,
+            progress=progress,
+        )
+    )
+
+
+@ingest_app.command("artists")
+def ingest_artists_cmd(
+    paths: PathsArg, batch_size: BatchOpt = None, progress: ProgressOpt = True
+) -> None:
+    """Artist CSVs with genres (joined to tracks by artist name)."""
+    from ingest.pipeline import ingest_artists
+
+    engine = open_database(_settings().database_url)
+    _finish(
+        ingest_artists(
+            engine,
+            paths,
+            problems=_problems(),
+            batch_size=batch_size or 2000,
+            progress=progress,
+        )
+    )
+
+
+@ingest_app.command("history")
+def ingest_history_cmd(
+    paths: PathsArg,
+    user: Annotated[str, typer.Option("--user", help="The Wavelength user these plays belong to.")],
+    source_user: Annotated[
+        str | None, typer.Option(help="Only this user's rows of a multi-user Last.fm-1K file.")
+    ] = None,
+    batch_size: BatchOpt = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Listening histories: Spotify streaming-history JSON, Last.fm-1K TSV, scrobble CSVs."""
+    from ingest.pipeline import ingest_history
+
+    name = user.strip()
+    if not name or len(name) > 100:
+        _err("wavelength: --user must be 1 to 100 characters.")
+        raise typer.Exit(2)
+    engine = open_database(_settings().database_url)
+    _finish(
+        ingest_history(
+            engine,
+            paths,
+            user=name,
+            source_user=source_user,
+            problems=_problems(),
+            batch_size=batch_size or 2000,
+            progress=progress,
+        )
+    )
+
+
+@ingest_app.command("demo")
+def ingest_demo_cmd(progress: ProgressOpt = True) -> None:
+    """The bundled demo catalog (loaded automatically by `wavelength run`)."""
+    from wavelength.app import ensure_demo_catalog
+
+    engine = open_database(_settings().database_url)
+    if not ensure_demo_catalog(engine, echo=_err, progress=progress):
+        _err("The demo catalog is already loaded.")
+
+
+@app.command("stats")
+def stats_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Counts of tracks, artists, albums, playlists, users and listening events."""
+    from storage.stats import SqlCatalogStats
+
+    counts = SqlCatalogStats(open_database(_settings().database_url)).counts()
+    if as_json:
+        typer.echo(json.dumps(asdict(counts)))
+        return
+    for name, value in asdict(counts).items():
+        typer.echo(f"{name.replace('_', ' '):<18}{value:>14,}")
+
+
+@app.command("run")
+def run_cmd() -> None:
+    """Run Wavelength: the console chat when no bot token is set (the main job)."""
+    from wavelength.app import main as app_main
+
+    settings = _settings()
+    asyncio.run(app_main(settings, stdin=sys.stdin, stdout=sys.stdout, echo=_err))
+
+
+@app.command("console")
+def console_cmd() -> None:
+    """Chat with Wavelength in this terminal."""
+    run_cmd()
+
+
+@db_app.command("upgrade")
+def db_upgrade_cmd(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the database schema up (default: to the newest)."""
+    upgrade(make_engine(_settings().database_url), revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade_cmd(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. base or -1.")],
+) -> None:
+    """Migrate the database schema down. Dropping tables loses their data."""
+    downgrade(make_engine(_settings().database_url), revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("current")
+def db_current_cmd() -> None:
+    """Print the schema revision the database is at."""
+    typer.echo(current_revision(make_engine(_settings().database_url)) or "empty (no schema yet)")
+
+
+def main() -> None:
+    """Entry point: one clear line for the errors a user can fix, never a traceback."""
+    try:
+        app()
+    except DatabaseUnavailableError as exc:
+        _err(f"wavelength: {exc}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        _err("wavelength: interrupted; every batch finished before this point is saved.")
+        sys.exit(130)
