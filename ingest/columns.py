@@ -52,10 +52,16 @@ def split_list(value: str) -> list[str]:
     ]
 
 
+_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
+
+
 def parse_float(value: str) -> float | None:
     value = value.strip()
     if not value or value.lower() in ("nan", "null", "none", "na", "n/a"):
         return None
+    if _THOUSANDS.match(value):
+        # "1,412": only well-formed groups of three; "0,5" may be a decimal comma, so stays None.
+        value = value.replace(",", "")
     try:
         number = float(value)
     except ValueError:

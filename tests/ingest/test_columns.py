@@ -15,10 +15,6 @@ from ingest.columns import (
     split_names,
 )
 
-_THOUSANDS_NOT_READ = pytest.mark.xfail(
-    strict=True, reason="parse_float does not read thousands separators yet"
-)
-
 
 @pytest.mark.parametrize(
     ("raw", "key"),
@@ -119,11 +115,10 @@ def test_artist_names_with_commas_stay_whole(cell: str, names: list[str]) -> Non
         (" 12 ", 12.0),
         ("-14", -14.0),
         ("1e-3", 0.001),
-        # Thousands separators, as in four of Spotify-2000's "Length (Duration)" cells. Not read
-        # yet: fixing parse_float changes four rows of the bundled demo catalog, which must be
-        # rebuilt in the same change (see test_demo), so the fix waits for that.
-        pytest.param("1,412", 1412.0, marks=_THOUSANDS_NOT_READ),
-        pytest.param("12,345,678.5", 12345678.5, marks=_THOUSANDS_NOT_READ),
+        # Thousands separators, as in four of Spotify-2000's "Length (Duration)" cells.
+        ("1,412", 1412.0),
+        ("12,345,678.5", 12345678.5),
+        ("-1,000", -1000.0),
     ],
 )
 def test_parse_float_reads_numbers(cell: str, number: float) -> None:
