@@ -1,0 +1,1 @@
+"""The recommender core: pure functions and models over domain values, no I/O."""
