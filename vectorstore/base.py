@@ -52,7 +52,8 @@ class Point:
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """Conditions are ANDed; ``None`` or empty means "no condition"."""
+    """Conditions are ANDed; ``None`` or empty means "no condition". Year and popularity
+    ranges leave out points whose value is unknown; ``explicit`` does not (see below)."""
 
     artist_ids: tuple[str, ...] = ()  # any of these artists
     exclude_artist_ids: tuple[str, ...] = ()
@@ -132,7 +133,9 @@ class VectorStore(Protocol):
         where: Filter = NO_FILTER,
     ) -> list[Hit]:
         """Nearest points to the examples (Qdrant's average-vector strategy: mean of positives
-        plus (mean of positives - mean of negatives)); examples are never returned."""
+        plus (mean of positives - mean of negatives)); examples are never returned. Examples
+        missing from the collection or lacking the ``using`` vector are ignored; when no
+        positive one is left the answer is empty."""
 
     def vectors(
         self, name: CollectionName, ids: Sequence[str], *, using: VectorName

@@ -1,0 +1,353 @@
+"""The embedded backend: the Qdrant engine in-process through qdrant-edge, one shard per collection.
+
+Layout under the data folder: ``<root>/<collection>/`` is the shard, ``<root>/<collection>.lock``
+keeps other processes out. A shard folder may be opened only once per process, so open shards
+come from a process-wide registry (``_shards``) and every ``EdgeStore`` on the same folder
+shares them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import qdrant_edge as qe
+
+from vectorstore._common import (
+    DEFAULT_HNSW_EF,
+    HNSW_EF_CONSTRUCT,
+    HNSW_M,
+    ID_KEY,
+    PAYLOAD_INDEXES,
+    AnyOf,
+    Between,
+    FilterPlan,
+    IndexKind,
+    average_vector,
+    batched,
+    check_batch_size,
+    check_collection,
+    check_dims,
+    check_filter,
+    check_ids,
+    check_n,
+    check_point,
+    check_using,
+    check_vector,
+    dims_text,
+    plan_filter,
+    point_uuid,
+    stored_payload,
+)
+from vectorstore._shards import NewShard, OpenShard, acquire, engine_errors, release
+from vectorstore.base import (
+    NO_FILTER,
+    CollectionInfo,
+    CollectionName,
+    Filter,
+    Hit,
+    Point,
+    Vector,
+    VectorName,
+    VectorStoreError,
+)
+
+if TYPE_CHECKING:
+    from qdrant_edge import ConditionType, NamedVector
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeTuning:
+    """Index and search settings. The HNSW ones apply when a shard is created."""
+
+    hnsw_ef: int = DEFAULT_HNSW_EF
+    m: int = HNSW_M
+    ef_construct: int = HNSW_EF_CONSTRUCT
+    # Segments smaller than this (KB of vectors) are searched exactly, as in Qdrant.
+    full_scan_threshold_kb: int = 10_000
+    # Segments larger than this get an HNSW graph on finish_bulk_load; None: engine default.
+    indexing_threshold_kb: int | None = None
+    # Extra HNSW links per value of the indexed payload fields (Qdrant's filterable HNSW):
+    # better recall under selective filters, at a multiple of the build time.
+    payload_hnsw: bool = True
+    # Exact (brute-force) search everywhere: the ground truth for recall measurements.
+    exact: bool = False
+
+
+def _new_shard(dims: Mapping[VectorName, int], tuning: EdgeTuning) -> NewShard:
+    config = qe.EdgeConfig(
+        vectors={
+            name.value: qe.EdgeVectorParams(size=size, distance=qe.Distance.Cosine)
+            for name, size in dims.items()
+        },
+        hnsw_config=qe.HnswIndexConfig(
+            m=tuning.m,
+            ef_construct=tuning.ef_construct,
+            full_scan_threshold=tuning.full_scan_threshold_kb,
+        ),
+        optimizers=qe.EdgeOptimizersConfig(indexing_threshold=tuning.indexing_threshold_kb),
+    )
+    links = tuning.payload_hnsw
+    schemas: dict[IndexKind, qe.PayloadSchemaParams] = {
+        IndexKind.KEYWORD: qe.KeywordIndexParams(enable_hnsw=links),
+        IndexKind.INTEGER: qe.IntegerIndexParams(lookup=True, range=True, enable_hnsw=links),
+        IndexKind.BOOL: qe.BoolIndexParams(enable_hnsw=links),
+    }
+    indexes = {field_name: schemas[kind] for field_name, kind in PAYLOAD_INDEXES.items()}
+    return NewShard(dims=dict(dims), config=config, indexes=indexes)
+
+
+def _condition(condition: AnyOf | Between) -> ConditionType:
+    if isinstance(condition, Between):
+        return qe.FieldCondition(
+            condition.key,
+            range=qe.RangeFloat(
+                gte=None if condition.gte is None else float(condition.gte),
+                lte=None if condition.lte is None else float(condition.lte),
+            ),
+        )
+    values = condition.values
+    if values == (True,):
+        # qdrant-edge 0.9.0 reads a Python bool as the integer 1, which never matches a JSON
+        # bool; numpy's bool is extracted as a real bool (tests/vectorstore cover it).
+        return qe.FieldCondition(condition.key, match=qe.MatchValue(np.True_))  # type: ignore[arg-type]
+    if len(values) == 1:
+        return qe.FieldCondition(condition.key, match=qe.MatchValue(values[0]))
+    return qe.FieldCondition(condition.key, match=qe.MatchAny([str(v) for v in values]))
+
+
+def _edge_filter(plan: FilterPlan | None) -> qe.Filter | None:
+    if plan is None:
+        return None
+    must = [_condition(c) for c in plan.must]
+    must_not = [_condition(c) for c in plan.must_not]
+    if plan.exclude_uuids:
+        must_not.append(qe.HasIdCondition(set(plan.exclude_uuids)))
+    return qe.Filter(must=must or None, must_not=must_not or None)
+
+
+class EdgeStore:
+    """``VectorStore`` on qdrant-edge shards under ``root``."""
+
+    def __init__(self, root: Path, *, tuning: EdgeTuning | None = None) -> None:
+        self._root = root.expanduser().resolve()
+        self._tuning = tuning or EdgeTuning()
+        self._shards: dict[CollectionName, OpenShard] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def __repr__(self) -> str:
+        return f"EdgeStore({str(self._root)!r})"
+
+    # -- collections -----------------------------------------------------------------------
+
+    def _path(self, name: CollectionName) -> Path:
+        return self._root / name.value
+
+    def _find(self, name: CollectionName) -> OpenShard | None:
+        with self._lock:
+            if self._closed:
+                raise VectorStoreError(f"{self!r} is closed")
+            shared = self._shards.get(name)
+            if shared is None:
+                shared = acquire(self._path(name))
+                if shared is not None:
+                    self._shards[name] = shared
+            return shared
+
+    def _get(self, name: CollectionName) -> OpenShard:
+        shared = self._find(name)
+        if shared is None:
+            raise ValueError(
+                f"collection {name.value!r} does not exist in {self._root} "
+                "(ensure_collection creates it; `wavelength train` fills it)"
+            )
+        return shared
+
+    def ensure_collection(self, name: CollectionName, *, dims: Mapping[VectorName, int]) -> None:
+        name = check_collection(name)
+        wanted = check_dims(dims)
+        with self._lock:
+            if self._closed:
+                raise VectorStoreError(f"{self!r} is closed")
+            shared = self._shards.get(name)
+            if shared is None:
+                shared = acquire(self._path(name), create=_new_shard(wanted, self._tuning))
+                if shared is None:  # only if the folder vanished while we created it
+                    raise VectorStoreError(f"could not create {self._path(name)}")
+                self._shards[name] = shared
+        if shared.dims != wanted:
+            raise ValueError(
+                f"collection {name.value!r} in {shared.path} has dims {dims_text(shared.dims)}, "
+                f"not {dims_text(wanted)}; delete that folder to rebuild it with new dimensions"
+            )
+
+    def info(self, name: CollectionName) -> CollectionInfo | None:
+        name = check_collection(name)
+        shared = self._find(name)
+        if shared is None:
+            return None
+        return CollectionInfo(name=name, points=self._count(shared), dims=dict(shared.dims))
+
+    def count(self, name: CollectionName) -> int:
+        return self._count(self._get(check_collection(name)))
+
+    def _count(self, shared: OpenShard) -> int:
+        with engine_errors(shared.path, "count points"):
+            return shared.engine.count(qe.CountRequest(exact=True))
+
+    def indexed_vectors(self, name: CollectionName) -> int:
+        """How many vectors sit in HNSW graphs (0 until finish_bulk_load on a big enough shard)."""
+        shared = self._get(check_collection(name))
+        with engine_errors(shared.path, "read shard info"):
+            return shared.engine.info().indexed_vectors_count
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def upsert(
+        self, name: CollectionName, points: Iterable[Point], *, batch_size: int = 1024
+    ) -> int:
+        name = check_collection(name)
+        check_batch_size(batch_size)
+        shared = self._get(name)
+        written = 0
+        for batch in batched(points, batch_size):
+            edge_points = []
+            for point in batch:
+                check_point(point, collection=name, dims=shared.dims)
+                vectors: dict[str, NamedVector] = {
+                    VectorName(v).value: np.asarray(vector, dtype=np.float32).tolist()
+                    for v, vector in point.vectors.items()
+                }
+                edge_points.append(qe.Point(point_uuid(point.id), vectors, stored_payload(point)))
+            with engine_errors(shared.path, "upsert points"):
+                shared.engine.update(qe.UpdateOperation.upsert_points(edge_points))
+            written += len(edge_points)
+        return written
+
+    def finish_bulk_load(self, name: CollectionName) -> None:
+        # qdrant-edge has no background optimizer: nothing is indexed while points stream in,
+        # and optimize() merges segments and builds HNSW where they pass the threshold.
+        shared = self._get(check_collection(name))
+        with engine_errors(shared.path, "build the index"):
+            shared.engine.optimize()
+            shared.engine.flush()
+
+    def delete(self, name: CollectionName, ids: Sequence[str]) -> None:
+        name = check_collection(name)
+        check_ids(ids)
+        shared = self._get(name)
+        if not ids:
+            return
+        with engine_errors(shared.path, "delete points"):
+            uuids: list[qe.PointId] = [point_uuid(i) for i in ids]
+            shared.engine.update(qe.UpdateOperation.delete_points(uuids))
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def search(
+        self,
+        name: CollectionName,
+        *,
+        using: VectorName,
+        vector: Vector,
+        n: int = 10,
+        where: Filter = NO_FILTER,
+    ) -> list[Hit]:
+        name, using = check_collection(name), check_using(using)
+        check_n(n)
+        check_filter(where)
+        shared = self._get(name)
+        query = check_vector(vector, collection=name, using=using, dims=shared.dims)
+        return self._nearest(shared, using, query, n, plan_filter(where))
+
+    def recommend(
+        self,
+        name: CollectionName,
+        *,
+        using: VectorName,
+        positive: Sequence[str],
+        negative: Sequence[str] = (),
+        n: int = 10,
+        where: Filter = NO_FILTER,
+    ) -> list[Hit]:
+        name, using = check_collection(name), check_using(using)
+        check_n(n)
+        check_filter(where)
+        check_ids(positive, what="positive examples")
+        check_ids(negative, what="negative examples")
+        if not positive:
+            raise ValueError("recommend needs at least one positive example")
+        shared = self._get(name)
+        if using not in shared.dims:
+            raise ValueError(f"collection {name.value!r} has no {using.value!r} vectors")
+        # qdrant-edge offers best_score and sum_scores only; average_vector is one plain
+        # nearest search with the averaged query, exactly as the server computes it.
+        found = self._vectors(shared, [*positive, *negative], using)
+        pos = [found[i] for i in positive if i in found]
+        neg = [found[i] for i in negative if i in found]
+        if not pos:
+            return []
+        query = average_vector(pos, neg)
+        if not query.any():
+            return []
+        plan = plan_filter(where, also_exclude=[*positive, *negative])
+        return self._nearest(shared, using, query, n, plan)
+
+    def _nearest(
+        self, shared: OpenShard, using: VectorName, query: Vector, n: int, plan: FilterPlan | None
+    ) -> list[Hit]:
+        request = qe.QueryRequest(
+            limit=n,
+            query=qe.Query.Nearest(query.tolist(), using=using.value),
+            filter=_edge_filter(plan),
+            params=qe.SearchParams(hnsw_ef=max(self._tuning.hnsw_ef, n), exact=self._tuning.exact),
+            with_payload=[ID_KEY],
+            with_vector=False,
+        )
+        with engine_errors(shared.path, "search"):
+            scored = shared.engine.query(request)
+        return [Hit(id=str((p.payload or {})[ID_KEY]), score=float(p.score)) for p in scored]
+
+    def vectors(
+        self, name: CollectionName, ids: Sequence[str], *, using: VectorName
+    ) -> dict[str, Vector]:
+        name, using = check_collection(name), check_using(using)
+        check_ids(ids)
+        shared = self._get(name)
+        if using not in shared.dims:
+            raise ValueError(f"collection {name.value!r} has no {using.value!r} vectors")
+        return self._vectors(shared, ids, using)
+
+    def _vectors(
+        self, shared: OpenShard, ids: Sequence[str], using: VectorName
+    ) -> dict[str, Vector]:
+        if not ids:
+            return {}
+        by_uuid = {point_uuid(i): i for i in ids}
+        with engine_errors(shared.path, "retrieve vectors"):
+            uuids: list[qe.PointId] = list(by_uuid)
+            records = shared.engine.retrieve(uuids, with_payload=False, with_vector=[using.value])
+        out: dict[str, Vector] = {}
+        for record in records:
+            named = record.vector
+            if isinstance(named, dict) and using.value in named:
+                out[by_uuid[str(record.id)]] = np.asarray(named[using.value], dtype=np.float32)
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            shards, self._shards = list(self._shards.values()), {}
+        for shared in shards:
+            release(shared)
