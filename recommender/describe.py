@@ -91,8 +91,13 @@ def clean_tag(text: str) -> str | None:
 
 def describe_track(track: Track, *, genres: Sequence[str] = (), tags: Iterable[str] = ()) -> str:
     """``genres`` are the artist's (tracks rarely carry their own); ``tags`` are the most common
-    names of playlists the track is on, as people describe it."""
-    parts = [f"{track.name} by {track.artist.name}."]
+    names of playlists the track is on, as people describe it.
+
+    Title and artist name are left out whenever anything else is known: their words pull a
+    mood query towards titles ("Sleep On It" for "music to fall asleep to") and artists towards
+    look-alike names ("Daft Punk" near "Daughtry"). Names are matched by lookup, not by vectors.
+    """
+    parts: list[str] = []
     all_genres = _unique([*(g.strip() for g in (track.genre or "").split(",")), *genres])
     if all_genres:
         parts.append(f"Genres: {', '.join(all_genres[:8])}.")
@@ -107,6 +112,8 @@ def describe_track(track: Track, *, genres: Sequence[str] = (), tags: Iterable[s
     tag_list = _unique(tags)[:MAX_TAGS]
     if tag_list:
         parts.append(f"Playlists: {', '.join(tag_list)}.")
+    if not parts or parts == ["Explicit lyrics."]:
+        parts.insert(0, f"{track.name} by {track.artist.name}.")
     return " ".join(parts)
 
 
@@ -118,8 +125,9 @@ def describe_artist(
     decades: Sequence[int] = (),
     tags: Iterable[str] = (),
 ) -> str:
-    """``features`` are the mean of the artist's tracks; ``decades`` their most common ones."""
-    parts = [f"{name}, artist."]
+    """``features`` are the mean of the artist's tracks; ``decades`` their most common ones.
+    The name is used only when nothing else is known (see ``describe_track``)."""
+    parts: list[str] = []
     if genres:
         parts.append(f"Genres: {', '.join(_unique(genres)[:10])}.")
     if decades:
@@ -131,6 +139,8 @@ def describe_artist(
     tag_list = _unique(tags)[:MAX_TAGS]
     if tag_list:
         parts.append(f"Playlists: {', '.join(tag_list)}.")
+    if not parts:
+        parts.append(f"{name}, artist.")
     return " ".join(parts)
 
 

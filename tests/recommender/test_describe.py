@@ -61,8 +61,8 @@ def test_track_description_carries_every_known_fact() -> None:
         genres=("chillwave", "art pop"),
         tags=("late night", "chill", "Late Night"),
     )
-    assert text.startswith("Stupor by Baths.")
-    assert "Genres: chillwave, art pop." in text
+    assert "Stupor" not in text and "Baths" not in text  # names are matched by lookup
+    assert text.startswith("Genres: chillwave, art pop.")
     assert "2010s" in text and "energetic" in text.lower()
     assert "Explicit lyrics." in text
     assert "Playlists: late night, chill." in text  # duplicates dropped, case-insensitively
@@ -70,6 +70,7 @@ def test_track_description_carries_every_known_fact() -> None:
 
 def test_bare_track_description_is_just_title_and_artist() -> None:
     assert describe_track(track()) == "Stupor by Baths."
+    assert describe_track(track(explicit=True)) == "Stupor by Baths. Explicit lyrics."
 
 
 def test_track_genre_and_artist_genres_merge_without_duplicates() -> None:
@@ -100,9 +101,10 @@ def test_artist_description() -> None:
         tags=("chill",),
     )
     assert text == (
-        "Baths, artist. Genres: chillwave. Active in the 2010s, 2000s. "
+        "Genres: chillwave. Active in the 2010s, 2000s. "
         "Typically calm, mellow, quiet. Playlists: chill."
     )
+    assert describe_artist("Baths") == "Baths, artist."
 
 
 def test_playlist_description() -> None:
