@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,10 +22,13 @@ from storage.db import (
     open_database,
     upgrade,
 )
+from vectorstore.base import VectorName
+from wavelength.settings import CfModel
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
     from ingest.problems import ProblemLog
+    from wavelength.explore import Scored
     from wavelength.settings import Settings
 
 app = typer.Typer(
@@ -191,6 +196,119 @@ def stats_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
         return
     for name, value in asdict(counts).items():
         typer.echo(f"{name.replace('_', ' '):<18}{value:>14,}")
+
+
+@app.command("train")
+def train_cmd(
+    cf: Annotated[
+        CfModel | None, typer.Option(help="Collaborative model (default: the cf_model setting).")
+    ] = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Describe, encode, learn from playlists and index every track, artist and playlist."""
+    from wavelength.components import make_embedder, make_encoder, open_vector_store
+    from wavelength.training import train
+
+    settings = _settings()
+    engine = open_database(settings.database_url)
+    with _heavy_errors():
+        encoder = make_encoder(settings)
+        _err(f"text encoder: {encoder}")
+        embedder = make_embedder(settings, cf)
+        store = open_vector_store(settings)
+        try:
+            report = train(engine, store, encoder, embedder, echo=_err, progress=progress)
+        finally:
+            store.close()
+    typer.echo(report.summary())
+
+
+@app.command("similar")
+def similar_cmd(
+    item: Annotated[
+        str,
+        typer.Argument(
+            help='A track (Spotify URI or link, or "Artist - Title") or an artist name.',
+            show_default=False,
+        ),
+    ],
+    space: Annotated[VectorName, typer.Option(help="Which vectors to compare.")] = VectorName.CF,
+    n: Annotated[int, typer.Option("-n", min=1, max=100, help="How many results.")] = 10,
+) -> None:
+    """Print the tracks (and artists) nearest to a track or artist, with scores."""
+    from wavelength.components import open_vector_store
+    from wavelength.explore import NotFoundError, similar
+
+    settings = _settings()
+    engine = open_database(settings.database_url)
+    with _heavy_errors():
+        store = open_vector_store(settings)
+        try:
+            result = similar(engine, store, item, using=space, n=n)
+        except NotFoundError as exc:
+            _err(f"wavelength: {exc}")
+            raise typer.Exit(1) from None
+        finally:
+            store.close()
+    typer.echo(f"{result.item.kind} {result.item.label}  [{result.using.value} space]")
+    if result.note:
+        typer.echo(f"  ({result.note})")
+    if result.artists:
+        typer.echo("similar artists:")
+        _print_scored(result.artists)
+    typer.echo("nearest tracks:" if result.item.kind == "track" else "tracks by other artists:")
+    _print_scored(result.tracks)
+
+
+@app.command("search")
+def search_cmd(
+    text: Annotated[
+        str, typer.Argument(help="What you want to hear, in words.", show_default=False)
+    ],
+    n: Annotated[int, typer.Option("-n", min=1, max=100, help="How many results.")] = 10,
+    year_from: Annotated[int | None, typer.Option(help="Earliest year.")] = None,
+    year_to: Annotated[int | None, typer.Option(help="Latest year.")] = None,
+    clean: Annotated[bool, typer.Option("--clean", help="No explicit tracks.")] = False,
+) -> None:
+    """Print the tracks whose descriptions are nearest to a free-text mood."""
+    from vectorstore import Filter
+    from wavelength.components import make_encoder, open_vector_store
+    from wavelength.explore import search
+
+    settings = _settings()
+    engine = open_database(settings.database_url)
+    where = Filter(year_min=year_from, year_max=year_to, explicit=False if clean else None)
+    with _heavy_errors():
+        encoder = make_encoder(settings)
+        store = open_vector_store(settings)
+        try:
+            results = search(engine, store, encoder, text, n=n, where=where)
+        finally:
+            store.close()
+    _print_scored(results)
+
+
+def _print_scored(items: Sequence[Scored]) -> None:
+    if not items:
+        typer.echo("  (nothing)")
+    for rank, item in enumerate(items, 1):
+        typer.echo(f"  {rank:>2}. {item.score:6.3f}  {item.label}")
+
+
+@contextmanager
+def _heavy_errors() -> Iterator[None]:
+    """The encoder, the vector store and bad arguments fail with one line, exit 2."""
+    from recommender.encoder import EncoderError
+    from vectorstore import VectorStoreError
+
+    try:
+        yield
+    except (EncoderError, VectorStoreError) as exc:
+        _err(f"wavelength: {exc}")
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        _err(f"wavelength: {exc}")
+        raise typer.Exit(2) from None
 
 
 @app.command("run")

@@ -69,8 +69,9 @@ class Settings(BaseSettings):
     # Collaborative vectors learned from playlists: "als" (default; best recall@10 on held-out
     # MPD playlists), "bpr", or "none" to use the text side only.
     cf_model: CfModel = CfModel.ALS
-    cf_factors: int = Field(default=64, ge=2, le=1024)
-    cf_iterations: int = Field(default=15, ge=1, le=1000)
+    # None keeps the model's own tuned default (benchmarks/eval_cf.py).
+    cf_factors: int | None = Field(default=None, ge=2, le=1024)
+    cf_iterations: int | None = Field(default=None, ge=1, le=1000)
     # Vector store: embedded qdrant-edge in the data home unless a Qdrant server URL is set.
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
     qdrant_api_key: SecretStr | None = Field(default=None, validation_alias="QDRANT_API_KEY")

@@ -25,6 +25,9 @@ SUBCOMMANDS = [
     ["db", "upgrade"],
     ["db", "downgrade"],
     ["db", "current"],
+    ["train"],
+    ["similar"],
+    ["search"],
 ]
 
 
@@ -158,3 +161,79 @@ def test_postgres_backend_via_database_url(shared_data: Path, postgres_url: str)
     assert counts["albums"] > 0
     assert wl("ingest", "playlists", str(sample), "--no-progress", env=env).returncode == 0
     assert stats(env) == counts
+
+
+TRACKS_CSV = """track_uri,track_name,artist_name,genres,year,energy,acousticness,valence,tempo
+spotify:track:0000000000000000000001,Blue Mood,Miles Quiet,cool jazz,1959,0.1,0.9,0.2,70
+spotify:track:0000000000000000000002,Slow Smoke,Miles Quiet,cool jazz,1960,0.15,0.95,0.3,68
+spotify:track:0000000000000000000003,Rain Piano,Bill Soft,cool jazz,1961,0.05,0.97,0.25,60
+spotify:track:0000000000000000000004,Skull Crusher,Iron Noise,thrash metal,1988,0.98,0.01,0.4,180
+spotify:track:0000000000000000000005,Riot Engine,Iron Noise,thrash metal,1990,0.97,0.02,0.5,175
+spotify:track:0000000000000000000006,Steel Storm,Black Forge,thrash metal,1991,0.99,0.01,0.3,190
+"""
+
+
+def _mpd_slice() -> str:
+    def item(n: int, artist: str, title: str) -> dict[str, object]:
+        return {"track_uri": f"spotify:track:{n:022d}", "artist_name": artist, "track_name": title}
+
+    jazz = [item(1, "Miles Quiet", "Blue Mood"), item(2, "Miles Quiet", "Slow Smoke"),
+            item(3, "Bill Soft", "Rain Piano")]  # fmt: skip
+    metal = [item(4, "Iron Noise", "Skull Crusher"), item(5, "Iron Noise", "Riot Engine"),
+             item(6, "Black Forge", "Steel Storm")]  # fmt: skip
+    playlists = [
+        {"pid": pid, "name": "jazz" if pid % 2 else "metal", "tracks": jazz if pid % 2 else metal}
+        for pid in range(12)
+    ]
+    return json.dumps({"info": {}, "playlists": playlists})
+
+
+def test_train_then_similar_and_search_on_the_embedded_store(tmp_path: Path) -> None:
+    (tmp_path / "tracks.csv").write_text(TRACKS_CSV)
+    (tmp_path / "mpd.slice.0-11.json").write_text(_mpd_slice())
+    assert wl("ingest", "tracks", str(tmp_path / "tracks.csv"), "--no-progress").returncode == 0
+    assert (
+        wl("ingest", "playlists", str(tmp_path / "mpd.slice.0-11.json"), "--no-progress").returncode
+        == 0
+    )
+
+    trained = wl("train", "--no-progress")
+    assert trained.returncode == 0, trained.stderr
+    assert "indexed 6 tracks, 4 artists, 12 playlists" in trained.stdout
+    assert "text encoder: all-MiniLM-L6-v2 on cpu" in trained.stderr
+
+    near = wl("similar", "Iron Noise", "-n", "3")
+    assert near.returncode == 0, near.stderr
+    assert "similar artists:" in near.stdout
+    assert "Steel Storm — Black Forge" in near.stdout.split("tracks by other artists:")[1]
+
+    mood = wl("search", "calm acoustic cool jazz from the sixties", "-n", "3")
+    assert mood.returncode == 0, mood.stderr
+    assert "Skull Crusher" not in mood.stdout and "Rain Piano" in mood.stdout
+
+    again = wl("train", "--no-progress", "--cf", "none")
+    assert again.returncode == 0, again.stderr
+    assert "0 encoded" in again.stdout  # every description came from the cache
+
+
+def test_similar_for_an_unknown_name_suggests_and_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "tracks.csv").write_text(TRACKS_CSV)
+    assert wl("ingest", "tracks", str(tmp_path / "tracks.csv"), "--no-progress").returncode == 0
+    result = wl("similar", "Iron Noize")
+    assert result.returncode == 1
+    assert "Did you mean: Iron Noise?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_training_an_empty_catalog_or_searching_nothing_is_one_clear_line() -> None:
+    empty = wl("train", "--no-progress", env={"WAVELENGTH_DEMO_CATALOG": "false"})
+    assert empty.returncode == 2
+    assert "catalog is empty" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_a_dead_qdrant_server_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "tracks.csv").write_text(TRACKS_CSV)
+    assert wl("ingest", "tracks", str(tmp_path / "tracks.csv"), "--no-progress").returncode == 0
+    result = wl("similar", "Iron Noise", env={"QDRANT_URL": "http://127.0.0.1:9"})
+    assert result.returncode == 2
+    assert "127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr

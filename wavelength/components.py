@@ -1,0 +1,51 @@
+"""Builders for the heavy parts, from settings: the text encoder, the CF model, the vector store.
+
+Shared by the composition root and the CLI so both wire things the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from wavelength.settings import CfModel
+
+if TYPE_CHECKING:
+    from recommender.cf import ItemEmbedder
+    from recommender.encoder import CachedEncoder
+    from vectorstore import VectorStore
+    from wavelength.settings import Settings
+
+
+def make_encoder(settings: Settings) -> CachedEncoder:
+    from recommender.encoder import CachedEncoder, SentenceEncoder
+    from storage.embedding_cache import SqliteEmbeddingCache
+
+    inner = SentenceEncoder(
+        settings.encoder_model,
+        device=settings.encoder_device,
+        batch_size=settings.encoder_batch_size,
+    )
+    return CachedEncoder(inner, SqliteEmbeddingCache(settings.embedding_cache_path))
+
+
+def make_embedder(settings: Settings, model: CfModel | None = None) -> ItemEmbedder | None:
+    from recommender.cf import AlsEmbedder, BprEmbedder
+
+    chosen = model or settings.cf_model
+    if chosen is CfModel.NONE:
+        return None
+    embedder: AlsEmbedder | BprEmbedder = AlsEmbedder() if chosen is CfModel.ALS else BprEmbedder()
+    # Settings left unset keep the model's own tuned defaults (benchmarks/eval_cf.py).
+    if settings.cf_factors is not None:
+        embedder = replace(embedder, factors=settings.cf_factors)
+    if settings.cf_iterations is not None:
+        embedder = replace(embedder, iterations=settings.cf_iterations)
+    return embedder
+
+
+def open_vector_store(settings: Settings) -> VectorStore:
+    from vectorstore import open_store
+
+    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+    return open_store(url=settings.qdrant_url, api_key=key, path=settings.vector_dir)
