@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -31,6 +34,8 @@ NAMING = {
 }
 
 ID = String(64)
+# 64-bit ids where a table grows with every play or reaction; SQLite only autoincrements INTEGER.
+EVENT_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -133,9 +138,7 @@ class ListeningEventRow(Base):
         Index("ix_listening_events_user_track", "user_id", "track_id"),
     )
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    id: Mapped[int] = mapped_column(EVENT_ID, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     track_id: Mapped[str] = mapped_column(ForeignKey("tracks.id"))
     played_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -150,3 +153,91 @@ class AppMetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class StationRow(Base):
+    """A user's station. Mood, tuning and steers are JSON (see ``storage.stations``)."""
+
+    __tablename__ = "stations"
+    # name_key is the casefolded name, so "Jazz" and "jazz" can't both belong to one owner.
+    __table_args__ = (UniqueConstraint("owner_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
+    mood: Mapped[dict[str, Any]] = mapped_column(JSON)
+    tuning: Mapped[dict[str, Any]] = mapped_column(JSON)
+    steers: Mapped[list[Any]] = mapped_column(JSON)
+    banned_artists: Mapped[list[str]] = mapped_column(JSON)
+    # No foreign key: the playlist may later be a user's own import, stored elsewhere.
+    seed_playlist_id: Mapped[str | None] = mapped_column(ID)
+    share_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ActiveStationRow(Base):
+    """The station each user is listening to now."""
+
+    __tablename__ = "active_stations"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Indexed so deleting a station finds its listeners without scanning every user.
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE"), index=True
+    )
+    # True while the user plays someone else's shared station.
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class StationPlayRow(Base):
+    """One track a station showed one listener, in numbered batches."""
+
+    __tablename__ = "station_plays"
+    __table_args__ = (
+        Index("ix_station_plays_station_listener_batch", "station_id", "listener_id", "batch"),
+    )
+
+    id: Mapped[int] = mapped_column(EVENT_ID, primary_key=True, autoincrement=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    listener_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    track_id: Mapped[str] = mapped_column(ForeignKey("tracks.id"))
+    batch: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)  # 1-based within the batch
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeedbackRow(Base):
+    """One reaction; undo marks it rather than deleting it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_user_track", "user_id", "track_id"),)
+
+    id: Mapped[int] = mapped_column(EVENT_ID, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # A deleted station keeps its reactions as user-wide taste.
+    station_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stations.id", ondelete="SET NULL"), index=True
+    )
+    track_id: Mapped[str] = mapped_column(ForeignKey("tracks.id"))
+    reaction: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Came with a copied station: steers that station, never the user's own taste.
+    copied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class FavouriteRow(Base):
+    __tablename__ = "favourites"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    track_id: Mapped[str] = mapped_column(ForeignKey("tracks.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

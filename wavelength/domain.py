@@ -7,6 +7,7 @@ Values are immutable; derive changed copies with ``dataclasses.replace``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, NewType
 
 if TYPE_CHECKING:
@@ -119,3 +120,116 @@ class CatalogCounts:
     playlist_items: int
     users: int
     listening_events: int
+
+
+# --- Stations -------------------------------------------------------------------------------
+
+UserId = NewType("UserId", int)
+StationId = NewType("StationId", int)
+
+
+class Reaction(StrEnum):
+    """What a listener said about one track. Emoji mapping lives in the frontends."""
+
+    LIKE = "like"  # 👍
+    LOVE = "love"  # ❤️  a stronger like, also saved to favourites
+    DISLIKE = "dislike"  # 👎  never again for this user, anywhere
+    SKIP = "skip"  # ⏭  a weak negative, this station only
+
+    @property
+    def positive(self) -> bool:
+        return self in (Reaction.LIKE, Reaction.LOVE)
+
+
+class Familiarity(StrEnum):
+    """The familiar ↔ discovery knob: which rank band a batch is drawn from."""
+
+    SAFE = "safe"
+    BALANCED = "balanced"
+    SURPRISE = "surprise"
+
+
+@dataclass(frozen=True, slots=True)
+class Tilt:
+    """A wish about one audio feature: ``direction`` > 0 wants more of it, < 0 less."""
+
+    feature: str  # a name in FEATURE_NAMES, or "year"
+    direction: float
+
+
+@dataclass(frozen=True, slots=True)
+class Mood:
+    """A station's request, parsed: what to encode, who it should sound like, hard limits.
+
+    ``text`` is what is left to encode once names and limits are taken out (it may be empty
+    when the request was only "like Daft Punk"); ``original`` is what the user typed.
+    """
+
+    original: str
+    text: str
+    seed_artists: tuple[ArtistId, ...] = ()
+    seed_tracks: tuple[TrackId, ...] = ()
+    avoid_artists: tuple[ArtistId, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    explicit: bool | None = None  # False: clean only
+    instrumental: bool = False  # "no vocals"
+    tilts: tuple[Tilt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """How a station weighs its sources. Weights are 0..3; 1 is the default balance."""
+
+    style: float = 1.0  # the mood text
+    like: float = 1.0  # tracks liked on this station
+    dislike: float = 1.0  # tracks disliked or skipped on this station
+    familiarity: Familiarity = Familiarity.BALANCED
+
+
+@dataclass(frozen=True, slots=True)
+class Steer:
+    """A refinement in words ("more upbeat", "less vocals"): encoded text added to or taken
+    from the mood, plus feature tilts where the catalog knows the features."""
+
+    phrase: str
+    sign: int  # +1 toward, -1 away
+    tilts: tuple[Tilt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    id: StationId
+    owner: UserId
+    name: str
+    mood: Mood
+    tuning: Tuning = Tuning()
+    steers: tuple[Steer, ...] = ()
+    banned_artists: tuple[ArtistId, ...] = ()  # "no more X" on this station
+    seed_playlist: PlaylistId | None = None
+    share_code: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One reaction by one user to one track, on the station where it was shown."""
+
+    id: int
+    user: UserId
+    station: StationId | None  # None for reactions outside a station (daily picks)
+    track: TrackId
+    reaction: Reaction
+    at: datetime
+    copied: bool = False  # came with a copied station; never user-wide
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """One track a station chose, with the one-line reason a card shows."""
+
+    track: TrackId
+    artist: ArtistId
+    score: float
+    reason: str
+    source: str  # which step proposed it: "mood", "liked", "seed", "playlists", ...

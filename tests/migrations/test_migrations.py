@@ -21,6 +21,11 @@ TABLES = {
     "users",
     "identities",
     "listening_events",
+    "stations",
+    "active_stations",
+    "station_plays",
+    "feedback",
+    "favourites",
 }
 
 
