@@ -1,0 +1,161 @@
+"""What a chat message asks for: one small frozen value per intent, and the ``Intent`` union.
+
+Platform-neutral: Discord, Telegram and the console all receive these from
+``bot.intents.parse_intent`` and hand them to the station engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from wavelength.domain import Familiarity, Reaction, Steer
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    """The next batch of the current station."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewStation:
+    text: str  # the mood as typed; recommender.mood.parse_mood reads it
+
+
+@dataclass(frozen=True, slots=True)
+class ListStations:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    target: str  # a station name as typed; may match none
+
+
+@dataclass(frozen=True, slots=True)
+class Rename:
+    new: str
+    target: str | None = None  # None: the current station
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    target: str  # always named: deleting is never implied by "this"
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    target: str | None = None  # None: the current station
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    """A reaction to cards by their 1-based numbers; empty: the one card shown last (the
+    caller decides what that means when several were shown)."""
+
+    reaction: Reaction
+    positions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Undo:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Refine:
+    steer: Steer
+
+
+@dataclass(frozen=True, slots=True)
+class SetFamiliarity:
+    familiarity: Familiarity
+
+
+@dataclass(frozen=True, slots=True)
+class MoreLikeThis:
+    position: int | None = None  # None: the card shown last
+
+
+@dataclass(frozen=True, slots=True)
+class NoMore:
+    name: str  # an artist as typed; the engine resolves it (and may ask "did you mean")
+
+
+@dataclass(frozen=True, slots=True)
+class Why:
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tune:
+    """New weights (0..3) for the current station; all None: show the current tuning."""
+
+    style: float | None = None
+    like: float | None = None
+    dislike: float | None = None
+    familiarity: Familiarity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FromPlaylist:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """Nothing we can act on; ``reason`` is a friendly reply that says what would work."""
+
+    text: str
+    reason: str
+
+
+Intent: TypeAlias = (
+    Help
+    | Stats
+    | Next
+    | NewStation
+    | ListStations
+    | Switch
+    | Rename
+    | Delete
+    | Share
+    | Join
+    | Copy
+    | React
+    | Undo
+    | History
+    | Refine
+    | SetFamiliarity
+    | MoreLikeThis
+    | NoMore
+    | Why
+    | Tune
+    | FromPlaylist
+    | Unknown
+)
