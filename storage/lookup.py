@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from storage.models import ArtistRow, PlaylistRow, TrackRow
+from storage.models import ArtistRow, PlaylistItemRow, PlaylistRow, TrackRow
 from wavelength.ids import artist_id, match_key, normalize_name, spotify_uri
 
 if TYPE_CHECKING:
@@ -90,3 +90,26 @@ def suggestions(*, conn: Connection, query: str, n: int = 5) -> list[str]:
     }
     close = difflib.get_close_matches(wanted, list(names), n=n, cutoff=0.75)
     return [names[c] for c in close]
+
+
+def playlist_by_name(*, conn: Connection, name: str) -> tuple[str, str, list[str]] | None:
+    """A playlist whose title matches ``name`` (normalised; the most followed wins), with its
+    track ids in playlist order."""
+    wanted = normalize_name(name)
+    if not wanted:
+        return None
+    best: tuple[int, str, str] | None = None
+    rows = conn.execution_options(yield_per=5000).execute(
+        select(PlaylistRow.id, PlaylistRow.name, PlaylistRow.num_followers)
+    )
+    for pid, title, followers in rows:
+        if normalize_name(title) == wanted and (best is None or (followers or 0) > best[0]):
+            best = (followers or 0, pid, title)
+    if best is None:
+        return None
+    tracks = conn.scalars(
+        select(PlaylistItemRow.track_id)
+        .where(PlaylistItemRow.playlist_id == best[1])
+        .order_by(PlaylistItemRow.position)
+    )
+    return best[1], best[2], list(tracks)

@@ -7,9 +7,9 @@ memory is bounded by what the models keep, not by the catalog size.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -55,42 +55,50 @@ def count_playlist_items(*, conn: Connection) -> int:
     return int(conn.scalar(select(func.count()).select_from(PlaylistItemRow)) or 0)
 
 
+def track_columns() -> tuple[Any, ...]:
+    """The columns ``row_to_track`` reads, joined with the artist."""
+    features = [getattr(TrackRow, name) for name in FEATURE_NAMES]
+    return (
+        TrackRow.id,
+        TrackRow.name,
+        TrackRow.popularity,
+        TrackRow.explicit,
+        TrackRow.year,
+        TrackRow.decade,
+        TrackRow.genre,
+        ArtistRow.id,
+        ArtistRow.name,
+        ArtistRow.genres,
+        *features,
+    )
+
+
+def row_to_track(row: Sequence[Any]) -> Track:
+    (tid, name, popularity, explicit, year, decade, genre, aid, aname, agenres) = row[:10]
+    genres = tuple(agenres.split(GENRE_SEPARATOR)) if agenres else ()
+    return Track(
+        id=TrackId(tid),
+        name=name,
+        artist=Artist(id=ArtistId(aid), name=aname, genres=genres),
+        popularity=popularity,
+        explicit=explicit,
+        year=year,
+        decade=decade,
+        genre=genre,
+        features=AudioFeatures(**dict(zip(FEATURE_NAMES, row[10:], strict=True))),
+    )
+
+
 def iter_tracks(*, conn: Connection) -> Iterator[CatalogTrack]:
     """Every track with its artist, ordered by id (stable across runs)."""
-    features = [getattr(TrackRow, name) for name in FEATURE_NAMES]
     stmt = (
-        select(
-            TrackRow.id,
-            TrackRow.name,
-            TrackRow.popularity,
-            TrackRow.explicit,
-            TrackRow.year,
-            TrackRow.decade,
-            TrackRow.genre,
-            ArtistRow.id,
-            ArtistRow.name,
-            ArtistRow.genres,
-            *features,
-        )
+        select(*track_columns())
         .join(ArtistRow, ArtistRow.id == TrackRow.artist_id)
         .order_by(TrackRow.id)
     )
     for row in conn.execution_options(**_STREAM).execute(stmt):
-        (tid, name, popularity, explicit, year, decade, genre, aid, aname, agenres) = row[:10]
-        genres = tuple(agenres.split(GENRE_SEPARATOR)) if agenres else ()
-        artist = Artist(id=ArtistId(aid), name=aname, genres=genres)
-        track = Track(
-            id=TrackId(tid),
-            name=name,
-            artist=artist,
-            popularity=popularity,
-            explicit=explicit,
-            year=year,
-            decade=decade,
-            genre=genre,
-            features=AudioFeatures(**dict(zip(FEATURE_NAMES, row[10:], strict=True))),
-        )
-        yield CatalogTrack(track=track, genres=genres)
+        track = row_to_track(row)
+        yield CatalogTrack(track=track, genres=track.artist.genres)
 
 
 def track_artists(*, conn: Connection, ids: Iterable[str]) -> dict[str, str]:

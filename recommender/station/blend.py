@@ -1,0 +1,191 @@
+"""From proposals to a batch: fuse, refine, then choose by rank band with a per-artist cap.
+
+* ``fuse``    weighted reciprocal-rank fusion. Sources search different spaces whose cosines
+              are not comparable (text cosines sit around 0.3-0.6, collaborative ones spread
+              much wider), so ranks are fused, not scores. Each track keeps the reason of the
+              source that contributed most to it.
+* ``refine``  catalog facts: banned artists, "no vocals", the same song under two ids, and
+              tilts toward the audio features a listener asked for ("calmer", "older").
+* ``choose``  the familiar ↔ discovery knob picks the rank band (ListenBrainz radio's
+              easy / medium / hard), then a per-artist cap keeps a batch varied.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from recommender.station.reasons import Reason
+from recommender.station.sources import Proposal
+from vectorstore.base import VectorName
+from wavelength.domain import ArtistId, Familiarity, Mood, Tilt, Track, TrackId
+from wavelength.ids import normalize_name
+
+RRF_K = 60  # the usual constant of reciprocal-rank fusion (Cormack et al., 2009)
+# How strongly one unit of tilt reweights a track at the end of a feature's range.
+TILT_STRENGTH = 0.8
+# "No vocals": tracks whose instrumentalness is known and below this are left out.
+VOCAL_LIMIT = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    track: TrackId
+    score: float
+    source: str
+    reason: Reason
+    attribute_in: VectorName | None = None
+    artist: ArtistId | None = None
+
+
+def fuse(proposals: Iterable[Proposal]) -> list[Candidate]:
+    """Weighted RRF over the proposals, best first (ties by track id, so runs repeat)."""
+    total: dict[TrackId, float] = {}
+    best: dict[TrackId, tuple[float, Proposal]] = {}
+    for proposal in proposals:
+        if proposal.weight <= 0:
+            continue
+        for rank, track in enumerate(proposal.ids):
+            part = proposal.weight / (RRF_K + rank + 1)
+            total[track] = total.get(track, 0.0) + part
+            if track not in best or part > best[track][0]:
+                best[track] = (part, proposal)
+    ordered = sorted(total, key=lambda t: (-total[t], t))
+    return [
+        Candidate(
+            track=t,
+            score=total[t],
+            source=best[t][1].source,
+            reason=best[t][1].reason,
+            attribute_in=best[t][1].attribute_in,
+        )
+        for t in ordered
+    ]
+
+
+def feature_position(track: Track, feature: str) -> float | None:
+    """Where a track sits on a feature, about -1 (least) .. +1 (most); None when unknown."""
+    if feature == "year":
+        year = track.year or (track.decade + 5 if track.decade else None)
+        # Decades matter across the whole century: a wider range than the 0..1 features.
+        return None if year is None else _clip((year - 2000) / 20, limit=2.5)
+    value = getattr(track.features, feature, None)
+    if value is None:
+        return None
+    if feature == "tempo":
+        return _clip((value - 120) / 40)
+    if feature == "loudness":
+        return _clip((value + 8) / 6)
+    return _clip((value - 0.5) * 2)
+
+
+def _clip(x: float, limit: float = 1.5) -> float:
+    return max(-limit, min(limit, x))
+
+
+def tilts_of(mood: Mood, steer_tilts: Iterable[Tilt]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for tilt in (*mood.tilts, *steer_tilts):
+        out[tilt.feature] = out.get(tilt.feature, 0.0) + tilt.direction
+    return {f: d for f, d in out.items() if d}
+
+
+def refine(
+    candidates: Sequence[Candidate],
+    facts: Mapping[TrackId, Track],
+    *,
+    banned: frozenset[ArtistId],
+    instrumental: bool,
+    tilts: Mapping[str, float],
+) -> list[Candidate]:
+    """Drop what must not play, merge duplicate songs, apply tilts; best first."""
+    seen_songs: set[tuple[str, str]] = set()
+    out: list[Candidate] = []
+    for c in candidates:
+        track = facts.get(c.track)
+        if track is None:  # a vector without a catalog row: the index is ahead of the catalog
+            continue
+        if track.artist.id in banned:
+            continue
+        instr = track.features.instrumentalness
+        if instrumental and instr is not None and instr < VOCAL_LIMIT:
+            continue
+        song = (track.artist.id, normalize_name(track.name))
+        if song in seen_songs:
+            continue
+        seen_songs.add(song)
+        score = c.score
+        if tilts:
+            lean = sum(d * (feature_position(track, f) or 0.0) for f, d in tilts.items())
+            score *= math.exp(TILT_STRENGTH * lean)
+        out.append(replace(c, score=score, artist=track.artist.id))
+    out.sort(key=lambda c: (-c.score, c.track))
+    return out
+
+
+def artist_cap(batch_size: int) -> int:
+    """At most one track per artist in a short batch, two in a long one (Spotify's daily-mix
+    rule of thumb: variety is what makes a station feel like radio)."""
+    return 1 if batch_size <= 10 else 2
+
+
+def choose(
+    ranked: Sequence[Candidate],
+    *,
+    n: int,
+    familiarity: Familiarity,
+    rng: random.Random,
+    cap: int | None = None,
+) -> list[Candidate]:
+    """``n`` candidates from the band ``familiarity`` asks for, at most ``cap`` per artist.
+
+    SAFE takes the top ranks in order. BALANCED samples the top 4n with weights that halve
+    every n ranks (fused scores are too flat to weight by), so consecutive batches differ but
+    lean to the top. SURPRISE leaves out the top 2n and samples the next 8n
+    uniformly: further from what the station is sure of, still on its theme. When a band runs
+    short, the rest of the ranking fills in.
+    """
+    limit = artist_cap(n) if cap is None else cap
+    capped = _capped(ranked, limit)
+    if familiarity is Familiarity.SAFE:
+        return capped[:n]
+    if familiarity is Familiarity.BALANCED:
+        band = capped[: 4 * n]
+        rank = {c.track: i for i, c in enumerate(band)}
+        picked = _weighted_sample(band, n, rng, weight=lambda c: 0.5 ** (rank[c.track] / n))
+    else:
+        band = capped[2 * n : 10 * n]
+        picked = _weighted_sample(band, n, rng, weight=lambda c: 1.0)
+    if len(picked) < n:
+        chosen = {c.track for c in picked}
+        picked += [c for c in capped if c.track not in chosen][: n - len(picked)]
+    # A batch is shown best first: the listener judges a station by its first card.
+    picked.sort(key=lambda c: (-c.score, c.track))
+    return picked
+
+
+def _capped(ranked: Sequence[Candidate], limit: int) -> list[Candidate]:
+    per_artist: dict[ArtistId | None, int] = {}
+    out = []
+    for c in ranked:
+        if c.artist is not None and per_artist.get(c.artist, 0) >= limit:
+            continue
+        per_artist[c.artist] = per_artist.get(c.artist, 0) + 1
+        out.append(c)
+    return out
+
+
+def _weighted_sample(
+    band: Sequence[Candidate], n: int, rng: random.Random, *, weight: Callable[[Candidate], float]
+) -> list[Candidate]:
+    """Efraimidis-Spirakis sampling without replacement: key = u^(1/w), take the largest.
+    Weights are scaled to a maximum of 1 first, so tiny fused scores do not underflow."""
+    if not band:
+        return []
+    weights = [max(weight(c), 1e-12) for c in band]
+    top = max(weights)
+    keyed = [(rng.random() ** (top / w), c) for w, c in zip(weights, band, strict=True)]
+    keyed.sort(key=lambda kc: -kc[0])
+    return [c for _, c in keyed[:n]]

@@ -1,0 +1,31 @@
+"""What station composition needs from the outside world, as small protocols.
+
+The vector store (``vectorstore.base.VectorStore``) and the text encoder
+(``recommender.encoder.TextEncoder``) are protocols already; ``TrackCatalog`` is the third:
+facts about tracks, artists and playlists by id, for filters, tilts and the reasons on cards,
+and the catalog's genre vocabulary.
+The SQL adapter is ``storage.track_facts.SqlTrackCatalog``; tests use an in-memory fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from wavelength.domain import Artist, ArtistId, PlaylistId, Track, TrackId
+
+
+class TrackCatalog(Protocol):
+    def tracks(self, ids: Iterable[TrackId]) -> dict[TrackId, Track]:
+        """The known tracks among ``ids`` (unknown ids are left out)."""
+        ...
+
+    def artists(self, ids: Iterable[ArtistId]) -> dict[ArtistId, Artist]:
+        """The known artists among ``ids``, with their genres."""
+        ...
+
+    def genres(self) -> frozenset[str]:
+        """Every genre label the catalog uses (lower case): the words a mood can name."""
+        ...
+
+    def playlist_names(self, ids: Iterable[PlaylistId]) -> dict[PlaylistId, str]: ...

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from recommender.station.blend import Candidate, choose, feature_position, fuse, refine
+from recommender.station.reasons import Reason, Why
+from recommender.station.sources import Proposal
+from tests.support.factories import features, track
+from wavelength.domain import ArtistId, Familiarity, Track, TrackId
+
+MOOD = Reason(Why.MOOD, "jazz")
+LIKED = Reason(Why.LIKED, "t9")
+
+
+def ids(*names: str) -> list[TrackId]:
+    return [TrackId(n) for n in names]
+
+
+def proposal(source: str, names: list[str], weight: float = 1.0, reason: Reason = MOOD) -> Proposal:
+    return Proposal(source, ids(*names), [1.0] * len(names), weight, reason)
+
+
+def test_fuse_rewards_agreement_between_sources() -> None:
+    fused = fuse([proposal("mood", ["a", "b", "c"]), proposal("liked", ["c", "d"], reason=LIKED)])
+    assert fused[0].track == "c"  # third and first beats first alone
+    assert [c.track for c in fused] == ["c", "a", "b", "d"]
+
+
+def test_fuse_weights_sources_and_keeps_the_strongest_reason() -> None:
+    fused = fuse([proposal("mood", ["a", "b"], 1.0), proposal("liked", ["b", "a"], 3.0, LIKED)])
+    assert fused[0].track == "b" and fused[0].source == "liked" and fused[0].reason == LIKED
+    assert fuse([proposal("mood", ["a"], 0.0)]) == []  # a zero weight turns a source off
+
+
+def test_fuse_ties_break_by_id_so_runs_repeat() -> None:
+    assert [c.track for c in fuse([proposal("m", ["b"]), proposal("l", ["a"])])] == ["a", "b"]
+
+
+def facts(*tracks: Track) -> dict[TrackId, Track]:
+    return {t.id: t for t in tracks}
+
+
+def cand(t: Track, score: float) -> Candidate:
+    return Candidate(t.id, score, "mood", MOOD)
+
+
+def test_refine_drops_banned_artists_unknown_tracks_and_duplicate_songs() -> None:
+    a = track(1, name="Blue", artist_name="Ann")
+    dup = track(2, name="Blue!", artist_name="Ann")  # the same song under another id
+    b = track(3, name="Red", artist_name="Bob")
+    ghost = TrackId("spotify:track:ghost")
+    out = refine(
+        [cand(a, 3), cand(dup, 2), Candidate(ghost, 1.5, "mood", MOOD), cand(b, 1)],
+        facts(a, dup, b),
+        banned=frozenset({b.artist.id}),
+        instrumental=False,
+        tilts={},
+    )
+    assert [c.track for c in out] == [a.id]
+    assert out[0].artist == a.artist.id
+
+
+def test_refine_no_vocals_drops_known_vocal_tracks_only() -> None:
+    vocal = track(1, artist_name="A", features=features(instrumentalness=0.05))
+    instrumental = track(2, artist_name="B", features=features(instrumentalness=0.9))
+    unknown = track(3, artist_name="C")
+    out = refine(
+        [cand(vocal, 3), cand(instrumental, 2), cand(unknown, 1)],
+        facts(vocal, instrumental, unknown),
+        banned=frozenset(), instrumental=True, tilts={},
+    )  # fmt: skip
+    assert [c.track for c in out] == [instrumental.id, unknown.id]
+
+
+def test_tilts_reorder_by_feature() -> None:
+    loud = track(1, artist_name="A", features=features(energy=0.95))
+    calm = track(2, artist_name="B", features=features(energy=0.1))
+    ranked = [cand(loud, 1.0), cand(calm, 0.9)]
+    assert (
+        refine(ranked, facts(loud, calm), banned=frozenset(), instrumental=False, tilts={})[0].track
+        == loud.id
+    )
+    calmer = refine(
+        ranked, facts(loud, calm), banned=frozenset(), instrumental=False, tilts={"energy": -1}
+    )
+    assert calmer[0].track == calm.id
+
+
+def test_feature_positions() -> None:
+    assert feature_position(track(1, year=2090), "year") == pytest.approx(2.5)  # clipped
+    assert feature_position(track(1, decade=1960), "year") == pytest.approx((1965 - 2000) / 20)
+    assert feature_position(track(1, features=features(tempo=160.0)), "tempo") == pytest.approx(1.0)
+    assert feature_position(track(1), "energy") is None
+
+
+def ranked(n: int, artists: int | None = None) -> list[Candidate]:
+    return [
+        Candidate(TrackId(f"t{i:03d}"), 1.0 - i / 1000, "mood", MOOD,
+                  artist=ArtistId(f"a{i % (artists or n)}"))
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_safe_takes_the_top_in_order_with_one_track_per_artist() -> None:
+    items = ranked(40, artists=10)
+    picked = choose(items, n=5, familiarity=Familiarity.SAFE, rng=random.Random(0))
+    assert [c.track for c in picked] == ["t000", "t001", "t002", "t003", "t004"]
+    repeat = [replace(c, artist=ArtistId("same")) for c in items[:3]] + items[3:]
+    picked = choose(repeat, n=5, familiarity=Familiarity.SAFE, rng=random.Random(0))
+    assert [c.track for c in picked][:2] == ["t000", "t003"]
+    assert len({c.artist for c in picked}) == 5
+
+
+def test_balanced_samples_the_top_band_and_varies() -> None:
+    items = ranked(100)
+    batches = [
+        {
+            c.track
+            for c in choose(items, n=5, familiarity=Familiarity.BALANCED, rng=random.Random(s))
+        }
+        for s in range(5)
+    ]
+    band = {c.track for c in items[:20]}
+    assert all(b <= band for b in batches)
+    assert len(set.union(*batches)) > 5  # different batches, same station
+
+
+def test_surprise_leaves_the_safest_band_out() -> None:
+    items = ranked(100)
+    picked = choose(items, n=5, familiarity=Familiarity.SURPRISE, rng=random.Random(1))
+    positions = [int(c.track[1:]) for c in picked]
+    assert all(10 <= p < 50 for p in positions)
+
+
+def test_a_short_band_is_filled_from_the_rest() -> None:
+    items = ranked(12)
+    picked = choose(items, n=5, familiarity=Familiarity.SURPRISE, rng=random.Random(1))
+    assert len(picked) == 5
+    assert choose([], n=5, familiarity=Familiarity.BALANCED, rng=random.Random(1)) == []
