@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
+    from wavelength.domain import UserId
 
 QUIT = frozenset({"/quit", "/exit", "/q"})
 
 
-def run_console(
-    conversation: Conversation, stdin: TextIO, stdout: TextIO, *, user: str = "console"
-) -> None:
+def run_console(conversation: Conversation, stdin: TextIO, stdout: TextIO, *, user: UserId) -> None:
     """Read lines until EOF or /quit, printing the engine's replies to each."""
     interactive = stdin.isatty()
     stdout.write("Wavelength console. Type /help for commands, /quit to leave.\n")
@@ -32,6 +31,6 @@ def run_console(
         if line.strip().lower() in QUIT:
             break
         for reply in conversation.handle(user, line.rstrip("\n")):
-            stdout.write(f"wavelength> {reply.text}\n")
+            stdout.write(f"wavelength> {reply.text}\n\n")
     stdout.write("Bye.\n")
     stdout.flush()

@@ -1,19 +1,31 @@
 """The platform-neutral conversation engine.
 
 Discord, Telegram and the console all hand a user's message to ``Conversation.handle`` and
-render the replies it returns; nothing here knows which platform it runs on.
+render the replies it returns; nothing here knows which platform it runs on. A message
+becomes one intent (``bot.intents``), the intent one call of the station service, and the
+result one or two replies: text for every platform, plus the structured batch for frontends
+that draw cards.
 """
 
 from __future__ import annotations
 
+import logging
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from bot import intent_types as it
+from bot import render
+from bot.intents import parse_intent
+from recommender.station import NotTrainedError
+from wavelength.stations import StationError
 
-    from wavelength.domain import CatalogCounts
+if TYPE_CHECKING:
+    from wavelength.domain import CatalogCounts, UserId
+    from wavelength.stations import Batch, StationService
+
+log = logging.getLogger(__name__)
 
 
 class CatalogStats(Protocol):
@@ -23,18 +35,31 @@ class CatalogStats(Protocol):
 @dataclass(frozen=True, slots=True)
 class Reply:
     text: str
+    batch: Batch | None = None  # the cards, for frontends that draw them
 
 
 HELP = """\
 Wavelength: describe a mood, get a radio station that learns from your reactions.
 
-Commands:
-  /help   this text
-  /stats  what the catalog holds: tracks, artists, playlists, users, plays
-  /quit   leave the console
+Start a station by saying what you want to hear:
+  rainy sunday jazz for reading · 90s hip hop for the gym · like Radiohead but calmer
+  something to fall asleep to, no vocals · like Daft Punk but not Justice · 70s soul, clean
 
-Stations from plain-language moods ("rainy sunday jazz for reading") arrive with the
-station engine; this build knows its catalog and can tell you about it."""
+React to the cards by number:  👍 2   ❤️ 1   👎 3   ⏭ 4   (or: like 2, love 1, dislike 3, skip 4)
+  👍 like · ❤️ love (also saved to favourites) · 👎 never play again · ⏭ skip (a weak no)
+Steer in words:  more upbeat · calmer · less vocals · older · surprise me · play it safe
+  more like 2 · no more Coldplay · why 3 · undo · what have I told you
+
+Commands:
+  /radio MOOD   new station          /next       next batch
+  /stations     your stations        /switch N   play station N (or its name)
+  /rename NEW   rename this one      /delete N   delete a station
+  /share        a code for friends   /join CODE  play a shared station · /copy CODE  make it yours
+  /tune style=1 like=1.5 dislike=1 discovery=safe|balanced|surprise
+  /from NAME    a station from a playlist in the catalog
+  /history      your reactions       /undo       take the last one back
+  /why N        why card N           /stats      what the catalog holds
+  /help         this text            /quit       leave (console)"""
 
 
 def clean(text: str) -> str:
@@ -50,22 +75,24 @@ def clean(text: str) -> str:
 
 
 class Conversation:
-    """Turns one message into replies. Commands start with '/'; anything else is a request."""
+    """Turns one message into replies."""
 
-    def __init__(self, *, catalog: CatalogStats, max_chars: int = 2000) -> None:
+    def __init__(
+        self,
+        *,
+        catalog: CatalogStats,
+        stations: StationService,
+        max_chars: int = 2000,
+        warming: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        """``warming`` says why stations can't be composed yet (first-start training), or
+        None when they can."""
         self._catalog = catalog
+        self._stations = stations
         self._max_chars = max_chars
-        self._commands: dict[str, Callable[[str, str], list[Reply]]] = {
-            "help": self._help,
-            "start": self._help,
-            "stats": self._stats,
-        }
+        self._warming = warming
 
-    @property
-    def commands(self) -> tuple[str, ...]:
-        return tuple(self._commands)
-
-    def handle(self, user: str, message: str) -> list[Reply]:
+    def handle(self, user: UserId, message: str) -> list[Reply]:
         """Replies to ``message`` from ``user``; never raises for bad input."""
         if len(message) > self._max_chars * 4:
             return [self._too_long(len(message))]
@@ -74,22 +101,26 @@ class Conversation:
             return [Reply("I didn't catch anything there. Describe a mood, or type /help.")]
         if len(text) > self._max_chars:
             return [self._too_long(len(text))]
-        if text.startswith("/"):
-            name, _, rest = text[1:].partition(" ")
-            command = self._commands.get(name.split("@", 1)[0].lower())
-            if command is None:
-                return [
-                    Reply(
-                        f"I don't know the command /{name[:40]}. Type /help to see what I can do."
-                    )
-                ]
-            return command(user, rest.strip())
-        return [
-            Reply(
-                "I can't compose stations from a mood yet: the station engine isn't part of this "
-                "build. Your message was not stored. Try /stats or /help."
-            )
-        ]
+        intent = parse_intent(text)
+        if not isinstance(intent, (it.Help, it.Stats, it.Unknown)):
+            waiting = self._warming()
+            if waiting is not None:
+                return [Reply(waiting)]
+        try:
+            return self._dispatch(user, intent)
+        except StationError as exc:
+            return [Reply(str(exc))]
+        except NotTrainedError:
+            return [
+                Reply(
+                    "I can't compose stations yet: the catalog has no vectors. Run "
+                    "`wavelength train` (a few minutes for the demo catalog) and try again."
+                )
+            ]
+        except Exception:
+            # A bug or a dead dependency must not end the chat; the log has the details.
+            log.exception("failed to handle %s", type(intent).__name__)
+            return [Reply("Something went wrong on my side; nothing you said was lost. Try again?")]
 
     def _too_long(self, length: int) -> Reply:
         return Reply(
@@ -97,19 +128,85 @@ class Conversation:
             "A sentence or two about the mood is plenty."
         )
 
-    def _help(self, _user: str, _args: str) -> list[Reply]:
-        return [Reply(HELP)]
+    @staticmethod
+    def _batch(batch: Batch, *, intro: str | None = None) -> list[Reply]:
+        return [Reply(render.batch_text(batch, intro=intro), batch)]
 
-    def _stats(self, _user: str, _args: str) -> list[Reply]:
+    def _stats(self) -> Reply:
         c = self._catalog.counts()
-        return [
-            Reply(
-                "Catalog:\n"
-                f"  tracks            {c.tracks:>12,}\n"
-                f"  artists           {c.artists:>12,}\n"
-                f"  albums            {c.albums:>12,}\n"
-                f"  playlists         {c.playlists:>12,}  ({c.playlist_items:,} track rows)\n"
-                f"  users             {c.users:>12,}\n"
-                f"  listening events  {c.listening_events:>12,}"
-            )
-        ]
+        return Reply(
+            "Catalog:\n"
+            f"  tracks            {c.tracks:>12,}\n"
+            f"  artists           {c.artists:>12,}\n"
+            f"  albums            {c.albums:>12,}\n"
+            f"  playlists         {c.playlists:>12,}  ({c.playlist_items:,} track rows)\n"
+            f"  users             {c.users:>12,}\n"
+            f"  listening events  {c.listening_events:>12,}"
+        )
+
+    def _dispatch(self, user: UserId, intent: it.Intent) -> list[Reply]:
+        """One intent, one service call; thin by design (the service holds the logic)."""
+        s = self._stations
+        match intent:
+            case it.Help():
+                return [Reply(HELP)]
+            case it.Stats():
+                return [self._stats()]
+            case it.Unknown(reason=reason):
+                return [Reply(reason)]
+            case it.NewStation(text=text):
+                return self._batch(s.create(user, text))
+            case it.Next():
+                return self._batch(s.next(user))
+            case it.ListStations():
+                return [Reply(render.stations_text(*s.stations(user)))]
+            case it.Switch(target=target):
+                return self._batch(s.switch(user, target))
+            case it.Rename(new=new, target=target):
+                old, station = s.rename(user, new, target)
+                return [Reply(f'Renamed "{old}" to "{station.name}".')]
+            case it.Delete(target=target):
+                gone = s.delete(user, target)
+                return [Reply(f'Deleted "{gone.name}" and what it learned there.')]
+            case it.Share(target=target):
+                return [Reply(render.shared_text(*s.share(user, target)))]
+            case it.Join(code=code):
+                return self._batch(s.join(user, code))
+            case it.Copy(code=code):
+                return self._batch(s.copy(user, code), intro="Copied: this station is yours now.")
+            case it.React(reaction=reaction, positions=positions):
+                return [Reply(render.reacted_text(s.react(user, reaction, positions)))]
+            case it.Undo():
+                undone = s.undo(user)
+                if undone is None:
+                    return [Reply("There's nothing to undo: you haven't reacted to anything yet.")]
+                return [Reply(render.undone_text(*undone))]
+            case it.History():
+                return [Reply(render.history_text(s.history(user)))]
+            case it.Why(position=position):
+                return [Reply(render.why_text(s.why(user, position)))]
+            case it.Refine(steer=steer):
+                words = ("more " if steer.sign > 0 else "less ") + steer.phrase
+                return self._batch(s.refine(user, steer), intro=f"Steering: {words}.")
+            case it.SetFamiliarity(familiarity=familiarity):
+                intro = render.FAMILIARITY_INTRO[familiarity]
+                return self._batch(s.tune(user, familiarity=familiarity), intro=intro)
+            case it.MoreLikeThis(position=position):
+                return self._batch(s.more_like(user, position), intro="More like that, coming up.")
+            case it.NoMore(name=name):
+                artist, batch = s.no_more(user, name)
+                return self._batch(batch, intro=f"No more {artist} on this station.")
+            case it.Tune():
+                return self._tune(user, intent)
+            case it.FromPlaylist(name=name):
+                return self._batch(s.from_catalog_playlist(user, name))
+        raise AssertionError(f"unhandled intent {intent!r}")  # mypy checks the match is complete
+
+    def _tune(self, user: UserId, i: it.Tune) -> list[Reply]:
+        if (i.style, i.like, i.dislike, i.familiarity) == (None, None, None, None):
+            station, _ = self._stations.active(user)
+            return [Reply(render.tuning_text(station))]
+        batch = self._stations.tune(
+            user, style=i.style, like=i.like, dislike=i.dislike, familiarity=i.familiarity
+        )
+        return self._batch(batch, intro="Retuned.")

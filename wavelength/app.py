@@ -1,8 +1,9 @@
-"""The composition root: builds storage and frontends and runs them in one event loop."""
+"""The composition root: builds storage, the engine and the frontends and runs them in one loop."""
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 from typing import TYPE_CHECKING, TextIO
 
 from bot.console import run_console
@@ -10,9 +11,15 @@ from bot.conversation import Conversation
 from ingest.demo import DEMO_VERSION, demo_catalog_path
 from ingest.pipeline import ingest_tracks
 from ingest.problems import ProblemLog
+from recommender.station import StationComposer
 from storage import catalog
 from storage.db import open_database
+from storage.names import SqlNameIndex
 from storage.stats import SqlCatalogStats
+from storage.track_facts import SqlTrackCatalog
+from wavelength.components import make_encoder, open_vector_store
+from wavelength.stations import StationService
+from wavelength.warmup import Warmup, needs_training
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,18 +50,47 @@ async def main(
     """Run Wavelength on ``settings``: today the console chat; the bots join this loop later."""
     settings.data_home.mkdir(parents=True, exist_ok=True)
     engine = open_database(settings.database_url)
+    store = open_vector_store(settings)
     try:
+        progress = stdin.isatty()
         if settings.demo_catalog:
-            ensure_demo_catalog(engine, echo=echo, progress=stdin.isatty())
+            ensure_demo_catalog(engine, echo=echo, progress=progress)
+        encoder = make_encoder(settings)
+        composer = StationComposer(store=store, encoder=encoder, catalog=SqlTrackCatalog(engine))
+        if needs_training(engine, store, settings):
+            echo(
+                "Building the catalog's vectors in the background (once; a few minutes for "
+                "the demo catalog on a laptop CPU). The chat works meanwhile."
+            )
+            warmup = Warmup.start(
+                engine, store, encoder, settings, echo=echo, on_ready=composer.refresh
+            )
+        else:
+            warmup = Warmup.ready()
         if settings.discord_token or settings.telegram_token:
             echo(
-                "Bot tokens are set, but the Discord and Telegram frontends are not in this build yet; "
-                "starting the console chat instead."
+                "Bot tokens are set, but the Discord and Telegram frontends are not in this "
+                "build yet; starting the console chat instead."
             )
-        conversation = Conversation(
-            catalog=SqlCatalogStats(engine), max_chars=settings.max_message_chars
+        composer = StationComposer(store=store, encoder=encoder, catalog=SqlTrackCatalog(engine))
+        stations = StationService(
+            engine=engine,
+            composer=composer,
+            names=SqlNameIndex.load(engine),
+            batch_size=settings.station_batch_size,
         )
-        # The console blocks on stdin; a thread keeps the event loop free for the other frontends.
-        await asyncio.to_thread(run_console, conversation, stdin, stdout)
+        conversation = Conversation(
+            catalog=SqlCatalogStats(engine),
+            stations=stations,
+            max_chars=settings.max_message_chars,
+            warming=warmup.status,
+        )
+        user = stations.user("console", getpass.getuser())
+        try:
+            # The console blocks on stdin; a thread keeps the event loop free for the others.
+            await asyncio.to_thread(run_console, conversation, stdin, stdout, user=user)
+        finally:
+            warmup.stop()
     finally:
+        store.close()
         engine.dispose()

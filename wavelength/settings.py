@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
     qdrant_api_key: SecretStr | None = Field(default=None, validation_alias="QDRANT_API_KEY")
     max_message_chars: int = Field(default=2000, ge=16)
+    # Tracks per station batch: five cards fit a phone screen and a Discord message.
+    station_batch_size: int = Field(default=5, ge=1, le=20)
     demo_catalog: bool = True
 
     @field_validator("data_home")

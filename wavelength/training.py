@@ -40,8 +40,16 @@ MIN_TRACK_SUPPORT = 1
 MIN_PLAYLIST_ITEMS = 2  # a one-track playlist teaches nothing about co-occurrence
 
 
+class TrainingStopped(RuntimeError):
+    """``should_stop`` said so; what was written stays, and the next run completes it."""
+
+
 @dataclass(slots=True)
 class TrainReport:
+    """What training did; updated as it goes, so another thread can show progress."""
+
+    total_tracks: int = 0
+    stage: str = "starting"
     tracks: int = 0
     artists: int = 0
     playlists: int = 0
@@ -119,6 +127,7 @@ class _Stage:
         self.report, self.name, self.echo = report, name, echo
 
     def __enter__(self) -> None:
+        self.report.stage = self.name
         self.echo(f"{self.name} ...")
         self.start = time.perf_counter()
 
@@ -135,13 +144,20 @@ def train(
     echo: Echo,
     progress: bool = False,
     batch_size: int = 4096,
+    report: TrainReport | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> TrainReport:
-    """Rebuild every vector from the catalog. ``embedder`` None skips the CF side."""
-    report = TrainReport()
+    """Rebuild every vector from the catalog. ``embedder`` None skips the CF side.
+
+    Pass ``report`` to watch progress from another thread; ``should_stop`` is asked between
+    batches and ends the run with ``TrainingStopped`` (an interrupted run resumes cheaply:
+    the embedding cache keeps every batch already encoded)."""
+    report = report if report is not None else TrainReport()
     with engine.connect() as conn:
         with _Stage(report, "read", echo):
             tags = training_data.playlist_tags(conn=conn, clean=clean_tag)
             n_tracks = training_data.count_tracks(conn=conn)
+            report.total_tracks = n_tracks
         if n_tracks == 0:
             raise ValueError(
                 "the catalog is empty: ingest tracks or playlists first "
@@ -159,6 +175,7 @@ def train(
             artists = _index_tracks(
                 conn, store, encoder, tags, cf_tracks, cf_artists,
                 report=report, total=n_tracks, progress=progress, batch_size=batch_size,
+                should_stop=should_stop,
             )  # fmt: skip
         with _Stage(report, "artists", echo):
             _index_artists(store, encoder, artists, cf_artists, report, progress)
@@ -255,10 +272,15 @@ def _index_tracks(
     total: int,
     progress: bool,
     batch_size: int,
+    should_stop: Callable[[], bool],
 ) -> dict[str, _ArtistFacts]:
     artists: dict[str, _ArtistFacts] = {}
     bar = _bar(total, "tracks", progress)
     for batch in _batches(training_data.iter_tracks(conn=conn), batch_size):
+        if should_stop():
+            if bar is not None:
+                bar.close()
+            raise TrainingStopped(f"stopped after {report.tracks:,} of {total:,} tracks")
         texts = [
             describe_track(i.track, genres=i.genres, tags=tags.get(i.track.id, ())) for i in batch
         ]

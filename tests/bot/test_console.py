@@ -4,25 +4,24 @@ import io
 
 from bot.console import run_console
 from bot.conversation import Conversation
-from tests.support.fakes import FakeCatalogStats
-from wavelength.domain import CatalogCounts
+from wavelength.domain import UserId
 
 
-def _run(lines: str) -> str:
+def _run(conversation: Conversation, user: UserId, lines: str) -> str:
     out = io.StringIO()
-    conversation = Conversation(catalog=FakeCatalogStats(CatalogCounts(5, 4, 3, 2, 1, 1, 0)))
-    run_console(conversation, io.StringIO(lines), out)
+    run_console(conversation, io.StringIO(lines), out, user=user)
     return out.getvalue()
 
 
-def test_console_answers_until_quit() -> None:
-    text = _run("/stats\n/quit\n/help\n")
+def test_console_answers_until_quit(conversation: Conversation, user: UserId) -> None:
+    text = _run(conversation, user, "/stats\nsleep\n👍 1\n/quit\n/help\n")
     assert "tracks" in text
-    assert "Commands:" not in text  # nothing after /quit is read
+    assert '📻 "Sleep" · batch 1' in text and "Liked" in text
+    assert "Start a station" not in text  # nothing after /quit is read
     assert text.rstrip().endswith("Bye.")
 
 
-def test_console_ends_cleanly_at_end_of_input() -> None:
-    text = _run("/help\n")
-    assert "Commands:" in text
+def test_console_ends_cleanly_at_end_of_input(conversation: Conversation, user: UserId) -> None:
+    text = _run(conversation, user, "/help\n")
+    assert "Start a station" in text
     assert text.rstrip().endswith("Bye.")

@@ -1,0 +1,144 @@
+"""Service values as chat text: the same words on every platform.
+
+Frontends that can do better (Discord embeds, Telegram inline keyboards) use the structured
+``Batch`` a reply carries; plain-text frontends (the console) print these strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from wavelength.domain import Familiarity, Feedback, Reaction, Station, StationId, Track
+from wavelength.stations import Batch, Card, Explanation, Reacted
+
+EMOJI = {Reaction.LIKE: "👍", Reaction.LOVE: "❤️", Reaction.DISLIKE: "👎", Reaction.SKIP: "⏭"}
+VERB = {Reaction.LIKE: "liked", Reaction.LOVE: "loved", Reaction.DISLIKE: "disliked",
+        Reaction.SKIP: "skipped"}  # fmt: skip
+HOW_TO_REACT = (
+    'React with 👍 ❤️ 👎 ⏭ and a card number ("👍 2", "👎 1 3"), say "next", '
+    'or steer it ("more upbeat", "surprise me", "why 2").'
+)
+
+
+def track_line(track: Track) -> str:
+    year = track.year or (f"{track.decade}s" if track.decade else None)
+    return f"{track.name} — {track.artist.name}" + (f" ({year})" if year else "")
+
+
+def card_text(card: Card) -> str:
+    return f"{card.position:>2}. {track_line(card.track)}\n      {card.reason}"
+
+
+def batch_text(batch: Batch, *, intro: str | None = None) -> str:
+    title = f'📻 "{batch.station.name}" · batch {batch.number}'
+    if batch.read_only:
+        title += " · shared, read-only"
+    lines = [intro, title] if intro else [title]
+    lines += [card_text(c) for c in batch.cards]
+    if batch.read_only:
+        code = batch.station.share_code or ""
+        lines.append(f"This station belongs to someone else. /copy {code} makes it yours.")
+    else:
+        lines.append(HOW_TO_REACT)
+    return "\n".join(lines)
+
+
+def reacted_text(reacted: Reacted) -> str:
+    names = ", ".join(f'"{t.name}"' for t in reacted.tracks) or "that"
+    emoji = EMOJI[reacted.reaction]
+    if reacted.reaction is Reaction.DISLIKE:
+        text = f"{emoji} Got it: I won't play {names} again, on any station."
+    elif reacted.reaction is Reaction.SKIP:
+        text = f"{emoji} Skipped {names}; I'll lean a little away from it here."
+    elif reacted.reaction is Reaction.LOVE:
+        text = f"{emoji} Loved {names}: saved to your favourites, and more like it is coming."
+    else:
+        text = f"{emoji} Liked {names}: more like it is coming."
+    if reacted.banned_artist:
+        text += f" That's enough {reacted.banned_artist} for this station; I'll leave them out."
+    return text + ' Say "next" for the next batch, or "undo" to take it back.'
+
+
+def undone_text(feedback: Feedback, track: Track | None) -> str:
+    what = f'"{track.name}"' if track else "that track"
+    return f"↩️ Forgotten: you {VERB[feedback.reaction]} {what}. It no longer counts."
+
+
+def history_text(items: Sequence[tuple[Feedback, Track | None]]) -> str:
+    if not items:
+        return "You haven't reacted to anything yet. React to a card with 👍 ❤️ 👎 ⏭."
+    lines = ["What you've told me, newest first:"]
+    for fb, track in items:
+        label = track_line(track) if track else fb.track
+        lines.append(f"  {EMOJI[fb.reaction]} {label}  ({fb.at:%b %d, %H:%M})")
+    lines.append('Say "undo" to take back the newest one.')
+    return "\n".join(lines)
+
+
+def stations_text(stations: Sequence[Station], active: StationId | None) -> str:
+    if not stations:
+        return 'You have no stations yet. Tell me a mood, e.g. "rainy sunday jazz for reading".'
+    lines = ["Your stations:"]
+    for i, s in enumerate(stations, 1):
+        mark = "▶" if s.id == active else " "
+        shared = f"  [shared: {s.share_code}]" if s.share_code else ""
+        lines.append(f" {mark} {i}. {s.name}{_tuning_note(s)}{shared}")
+    lines.append(
+        "Switch with /switch NAME or number; /rename NEW; /delete NAME; /share to get a code."
+    )
+    return "\n".join(lines)
+
+
+def _tuning_note(station: Station) -> str:
+    t = station.tuning
+    bits = []
+    if t.familiarity is not Familiarity.BALANCED:
+        bits.append("surprising" if t.familiarity is Familiarity.SURPRISE else "familiar")
+    if (t.style, t.like, t.dislike) != (1.0, 1.0, 1.0):
+        bits.append(f"style {t.style:g}, like {t.like:g}, dislike {t.dislike:g}")
+    return f"  ({'; '.join(bits)})" if bits else ""
+
+
+def why_text(exp: Explanation) -> str:
+    card = exp.card
+    lines = [
+        f"Why #{card.position}, {track_line(card.track)}:",
+        f"  {card.reason[:1].upper()}{card.reason[1:]}.",
+        f'  Station "{exp.station.name}" was asked for: "{exp.station.mood.original}".',
+    ]
+    if exp.station.steers:
+        steers = ", ".join(
+            ("more " if s.sign > 0 else "less ") + s.phrase for s in exp.station.steers[-4:]
+        )
+        lines.append(f"  Steered since: {steers}.")
+    lines.append(
+        f"  It has learned from {exp.liked_on_station} like(s) and "
+        f"{exp.disliked_on_station} dislike(s)/skip(s) here."
+    )
+    genres = ", ".join(card.track.artist.genres[:3])
+    if genres:
+        lines.append(f"  {card.track.artist.name}: {genres}.")
+    return "\n".join(lines)
+
+
+FAMILIARITY_INTRO = {
+    Familiarity.SURPRISE: "Surprise mode: further from the obvious picks.",
+    Familiarity.SAFE: "Playing it safe: the surest picks first.",
+    Familiarity.BALANCED: "Back to a balance of sure picks and discoveries.",
+}
+
+
+def shared_text(station: Station, code: str) -> str:
+    return (
+        f'"{station.name}" is shared. Friends can play it with /join {code} '
+        f"(read-only) or make their own copy with /copy {code}."
+    )
+
+
+def tuning_text(station: Station) -> str:
+    t = station.tuning
+    return (
+        f'"{station.name}" is tuned style={t.style:g} like={t.like:g} dislike={t.dislike:g} '
+        f"discovery={t.familiarity.value}. Change it with "
+        "/tune style=1.5 like=2 dislike=0.5 discovery=surprise (weights 0 to 3)."
+    )

@@ -1,0 +1,483 @@
+"""The station service: a listener's stations, batches and reactions, over storage and the engine.
+
+Platform-neutral and text-free: it takes user ids and parsed requests and returns values
+(``Batch``, ``Card``, ...) or raises a ``StationError`` whose message can be shown as it is.
+Discord, Telegram, the console and the HTTP API all go through here, so a user can only ever
+act on their own stations (or, read-only, on a station someone shared on purpose).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from recommender.mood import parse_mood
+from recommender.station import StationComposer, StationContext
+from storage import lookup
+from storage import stations as repo
+from wavelength.domain import (
+    ArtistId,
+    Familiarity,
+    Feedback,
+    Mood,
+    PlaylistId,
+    Reaction,
+    Station,
+    StationId,
+    Steer,
+    Track,
+    TrackId,
+    Tuning,
+    UserId,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from recommender.mood import NameIndex, Unresolved
+
+Clock = Callable[[], datetime]
+MAX_STATIONS = 50  # per user: plenty for moods, a bound for storage and /stations lists
+
+
+class StationError(Exception):
+    """Something the listener asked for cannot be done; ``str(error)`` says why, kindly."""
+
+
+class NoStation(StationError):
+    def __init__(self) -> None:
+        super().__init__(
+            'You have no station playing. Tell me a mood ("rainy sunday jazz for reading") '
+            "or pick one from /stations."
+        )
+
+
+class NotFound(StationError):
+    pass
+
+
+class ReadOnly(StationError):
+    pass
+
+
+class DidYouMean(StationError):
+    """Names in a request that could not be pinned down; nothing was created."""
+
+    def __init__(self, unresolved: tuple[Unresolved, ...]) -> None:
+        self.unresolved = unresolved
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        parts = []
+        for u in self.unresolved:
+            if u.suggestions:
+                options = ", ".join(u.suggestions[:3])
+                parts.append(f'I\'m not sure who "{u.text}" is. Did you mean: {options}?')
+            else:
+                parts.append(f'I don\'t know "{u.text}" in this catalog.')
+        return " ".join(parts) + " Try again with the exact name, or leave it out."
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    position: int  # 1-based within its batch: what people type to react ("👍 2")
+    track: Track
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    station: Station
+    number: int
+    cards: tuple[Card, ...]
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reacted:
+    reaction: Reaction
+    tracks: tuple[Track, ...]
+    banned_artist: str | None = None  # set when this dislike stopped an artist here
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    card: Card
+    station: Station
+    liked_on_station: int
+    disliked_on_station: int
+
+
+class StationService:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        composer: StationComposer,
+        names: NameIndex,
+        batch_size: int = 5,
+        clock: Clock = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        self._engine = engine
+        self._composer = composer
+        self._names = names
+        self._batch_size = batch_size
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    # -- identity ---------------------------------------------------------------------------
+
+    def user(self, provider: str, external_id: str, display_name: str | None = None) -> UserId:
+        with self._engine.begin() as conn:
+            return repo.get_or_create_user(
+                conn=conn, provider=provider, external_id=external_id, display_name=display_name
+            )
+
+    # -- stations ---------------------------------------------------------------------------
+
+    def create(self, user: UserId, text: str, *, name: str | None = None) -> Batch:
+        """A new station from a mood in words; it becomes the active one."""
+        parsed = parse_mood(text, self._names, this_year=self._clock().year)
+        if parsed.unresolved:
+            raise DidYouMean(parsed.unresolved)
+        return self._create(user, parsed.mood, name=name)
+
+    def from_playlist(
+        self, user: UserId, playlist: PlaylistId, title: str, tracks: Sequence[TrackId]
+    ) -> Batch:
+        """A station whose style is a playlist's tracks (the ``radio: <name>`` playlists):
+        its title is the mood and its tracks start as the station's likes."""
+        name = title.removeprefix("radio:").strip() or title
+        mood = Mood(original=name, text=name)
+        return self._create(user, mood, name=None, seed_playlist=playlist, seed_tracks=tracks)
+
+    def from_catalog_playlist(self, user: UserId, name: str) -> Batch:
+        """A station seeded from a human playlist in the catalog, found by its title."""
+        with self._engine.connect() as conn:
+            found = lookup.playlist_by_name(conn=conn, name=name)
+        if found is None:
+            raise NotFound(f'I found no playlist called "{name.strip()[:60]}" in the catalog.')
+        pid, title, tracks = found
+        return self.from_playlist(user, PlaylistId(pid), title, [TrackId(t) for t in tracks])
+
+    def _create(
+        self,
+        user: UserId,
+        mood: Mood,
+        *,
+        name: str | None,
+        seed_playlist: PlaylistId | None = None,
+        seed_tracks: Sequence[TrackId] = (),
+    ) -> Batch:
+        now = self._clock()
+        with self._engine.begin() as conn:
+            existing = repo.list_stations(conn=conn, owner=user)
+            if len(existing) >= MAX_STATIONS:
+                raise StationError(
+                    f"You have {len(existing)} stations, the most I keep. "
+                    "Delete one (/delete NAME) to make room."
+                )
+            taken = {s.name.casefold() for s in existing}
+            try:
+                station = repo.create_station(
+                    conn=conn,
+                    owner=user,
+                    name=name.strip() if name else _unique_name(default_name(mood), taken),
+                    mood=mood,
+                    seed_playlist=seed_playlist,
+                    now=now,
+                )
+            except repo.DuplicateStationName:
+                raise StationError(f'You already have a station called "{name}".') from None
+            for track in seed_tracks:
+                repo.add_feedback(
+                    conn=conn, user=user, station=station.id, track=track,
+                    reaction=Reaction.LIKE, now=now, copied=True,
+                )  # fmt: skip
+            repo.set_active(conn=conn, user=user, station_id=station.id)
+        return self.next(user)
+
+    def active(self, user: UserId) -> tuple[Station, bool]:
+        with self._engine.connect() as conn:
+            return self._active(conn, user)
+
+    def _active(self, conn: Connection, user: UserId) -> tuple[Station, bool]:
+        found = repo.get_active(conn=conn, user=user)
+        if found is None:
+            raise NoStation()
+        station = repo.get_station(conn=conn, station_id=found[0])
+        if station is None:
+            raise NoStation()
+        return station, found[1]
+
+    def _own(self, conn: Connection, user: UserId, target: str | None) -> Station:
+        """The user's station named ``target`` (or numbered, as /stations lists them), or the
+        active one when ``target`` is None. Never someone else's."""
+        if target is None:
+            station, read_only = self._active(conn, user)
+            if read_only:
+                raise ReadOnly(
+                    f'"{station.name}" is someone else\'s shared station. '
+                    f"/copy {station.share_code} makes it yours to change."
+                )
+            return station
+        stations = repo.list_stations(conn=conn, owner=user)
+        target = target.strip().strip("\"'“”")
+        if target.isdigit() and 1 <= int(target) <= len(stations):
+            return stations[int(target) - 1]
+        for s in stations:
+            if s.name.casefold() == target.casefold():
+                return s
+        close = [s.name for s in stations if target.casefold() in s.name.casefold()]
+        if len(close) == 1:
+            return next(s for s in stations if s.name == close[0])
+        hint = f" Did you mean: {', '.join(close[:3])}?" if close else " See /stations."
+        raise NotFound(f'You have no station called "{target}".{hint}')
+
+    def stations(self, user: UserId) -> tuple[list[Station], StationId | None]:
+        with self._engine.connect() as conn:
+            active = repo.get_active(conn=conn, user=user)
+            return repo.list_stations(conn=conn, owner=user), active[0] if active else None
+
+    def switch(self, user: UserId, target: str) -> Batch:
+        with self._engine.begin() as conn:
+            station = self._own(conn, user, target)
+            repo.set_active(conn=conn, user=user, station_id=station.id)
+        return self.next(user)
+
+    def rename(self, user: UserId, new: str, target: str | None = None) -> tuple[str, Station]:
+        with self._engine.begin() as conn:
+            station = self._own(conn, user, target)
+            renamed = replace(station, name=new.strip())
+            try:
+                repo.save_station(conn=conn, station=renamed, now=self._clock())
+            except repo.DuplicateStationName:
+                raise StationError(f'You already have a station called "{new.strip()}".') from None
+            except ValueError as exc:
+                raise StationError(f"That name won't work: {exc}.") from None
+        return station.name, renamed
+
+    def delete(self, user: UserId, target: str) -> Station:
+        with self._engine.begin() as conn:
+            station = self._own(conn, user, target)
+            repo.delete_station(conn=conn, owner=user, station_id=station.id)
+        return station
+
+    def share(self, user: UserId, target: str | None = None) -> tuple[Station, str]:
+        with self._engine.begin() as conn:
+            station = self._own(conn, user, target)
+            code = repo.new_share_code(conn=conn, station_id=station.id)
+        return replace(station, share_code=code), code
+
+    def join(self, user: UserId, code: str) -> Batch:
+        """Play someone's shared station read-only."""
+        with self._engine.begin() as conn:
+            station = self._shared(conn, code)
+            own = station.owner == user
+            repo.set_active(conn=conn, user=user, station_id=station.id, read_only=not own)
+        return self.next(user)
+
+    def copy(self, user: UserId, code: str) -> Batch:
+        """A copy of a shared station, with its reactions, that the user owns and can teach."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            source = self._shared(conn, code)
+            taken = {s.name.casefold() for s in repo.list_stations(conn=conn, owner=user)}
+            copy = repo.copy_station(
+                conn=conn, source=source, new_owner=user,
+                name=_unique_name(source.name, taken), now=now,
+            )  # fmt: skip
+            repo.set_active(conn=conn, user=user, station_id=copy.id)
+        return self.next(user)
+
+    @staticmethod
+    def _shared(conn: Connection, code: str) -> Station:
+        station = repo.station_by_share_code(conn=conn, code=code.strip())
+        if station is None:
+            raise NotFound(f'No station is shared with the code "{code.strip()[:16]}".')
+        return station
+
+    # -- batches ----------------------------------------------------------------------------
+
+    def next(self, user: UserId) -> Batch:
+        """The next batch of the active station (recorded as shown to this user)."""
+        with self._engine.connect() as conn:
+            station, read_only = self._active(conn, user)
+            ctx = self._context(conn, station, user)
+        picks = self._composer.next_batch(ctx, n=self._batch_size, rng=self._rng)
+        if not picks:
+            raise StationError(
+                f'"{station.name}" has run out of tracks that fit. Try "surprise me", '
+                "loosen a limit (a decade, clean only), or start a new mood."
+            )
+        with self._engine.begin() as conn:
+            number = repo.record_batch(
+                conn=conn, station=station.id, listener=user, picks=picks, now=self._clock()
+            )
+        facts = self._composer.catalog.tracks(p.track for p in picks)
+        cards = tuple(
+            Card(i, facts[p.track], p.reason, p.source)
+            for i, p in enumerate(picks, 1)
+            if p.track in facts
+        )
+        return Batch(station, number, cards, read_only)
+
+    def _context(self, conn: Connection, station: Station, listener: UserId) -> StationContext:
+        feedback = repo.feedback_for_station(conn=conn, station=station.id)
+        disliked = repo.disliked_tracks(conn=conn, user=listener)
+        played = repo.played(conn=conn, station=station.id, listener=listener)
+        last = repo.last_batch(conn=conn, station=station.id, listener=listener)
+        dislikes = [f.track for f in feedback if f.reaction is Reaction.DISLIKE]
+        facts = self._composer.catalog.tracks(dislikes)
+        return StationContext.build(
+            station,
+            feedback=feedback,
+            played=played,
+            disliked_anywhere=disliked,
+            artist_of={t: facts[t].artist.id for t in dislikes if t in facts},
+            batch_no=last[0].batch if last else 0,
+        )
+
+    # -- reactions --------------------------------------------------------------------------
+
+    def react(self, user: UserId, reaction: Reaction, positions: Sequence[int]) -> Reacted:
+        """React to cards of the last batch by number (no numbers: the first card)."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            station = self._own(conn, user, None)
+            shown = repo.last_batch(conn=conn, station=station.id, listener=user)
+            if not shown:
+                raise StationError("Nothing has played on this station yet: say /next first.")
+            by_position = {s.position: s.track for s in shown}
+            wanted = list(dict.fromkeys(positions)) or [1]
+            missing = [p for p in wanted if p not in by_position]
+            if missing:
+                raise StationError(
+                    f"There's no card {missing[0]} in the last batch "
+                    f"(it had {len(shown)}: 1–{len(shown)})."
+                )
+            tracks = [by_position[p] for p in wanted]
+            before = self._context(conn, station, user).banned_artists
+            for track in tracks:
+                repo.add_feedback(
+                    conn=conn, user=user, station=station.id, track=track,
+                    reaction=reaction, now=now,
+                )  # fmt: skip
+            after = self._context(conn, station, user).banned_artists
+        facts = self._composer.catalog.tracks(tracks)
+        newly = after - before
+        banned = None
+        if newly:
+            artists = self._composer.catalog.artists(newly)
+            banned = ", ".join(sorted(a.name for a in artists.values())) or None
+        return Reacted(reaction, tuple(facts[t] for t in tracks if t in facts), banned)
+
+    def undo(self, user: UserId) -> tuple[Feedback, Track | None] | None:
+        with self._engine.begin() as conn:
+            undone = repo.undo_last(conn=conn, user=user, now=self._clock())
+        if undone is None:
+            return None
+        return undone, self._composer.catalog.tracks([undone.track]).get(undone.track)
+
+    def history(self, user: UserId, *, limit: int = 15) -> list[tuple[Feedback, Track | None]]:
+        with self._engine.connect() as conn:
+            feedback = repo.recent_feedback(conn=conn, user=user, limit=limit)
+        facts = self._composer.catalog.tracks(f.track for f in feedback)
+        return [(f, facts.get(f.track)) for f in feedback]
+
+    def why(self, user: UserId, position: int | None) -> Explanation:
+        with self._engine.connect() as conn:
+            station, _ = self._active(conn, user)
+            shown = repo.last_batch(conn=conn, station=station.id, listener=user)
+            feedback = repo.feedback_for_station(conn=conn, station=station.id)
+        if not shown:
+            raise StationError("Nothing has played on this station yet: say /next first.")
+        pos = position or 1
+        match = [s for s in shown if s.position == pos]
+        if not match:
+            raise StationError(f"There's no card {pos} in the last batch (1–{len(shown)}).")
+        track = self._composer.catalog.tracks([match[0].track]).get(match[0].track)
+        if track is None:
+            raise StationError("That track has left the catalog since it was shown.")
+        return Explanation(
+            Card(pos, track, match[0].reason, match[0].source),
+            station,
+            sum(1 for f in feedback if f.reaction.positive),
+            sum(1 for f in feedback if not f.reaction.positive),
+        )
+
+    # -- steering ---------------------------------------------------------------------------
+
+    def refine(self, user: UserId, steer: Steer) -> Batch:
+        """Steer the active station in words, then play the next batch."""
+        return self._change(user, lambda s: replace(s, steers=(*s.steers, steer)[-12:]))
+
+    def tune(
+        self,
+        user: UserId,
+        *,
+        style: float | None = None,
+        like: float | None = None,
+        dislike: float | None = None,
+        familiarity: Familiarity | None = None,
+    ) -> Batch:
+        def apply(station: Station) -> Station:
+            t = station.tuning
+            return replace(
+                station,
+                tuning=Tuning(
+                    style=t.style if style is None else style,
+                    like=t.like if like is None else like,
+                    dislike=t.dislike if dislike is None else dislike,
+                    familiarity=t.familiarity if familiarity is None else familiarity,
+                ),
+            )
+
+        return self._change(user, apply)
+
+    def no_more(self, user: UserId, name: str) -> tuple[str, Batch]:
+        """Stop an artist on the active station."""
+        matches = self._names.artists(name, limit=3)
+        if not matches or matches[0].score < 90:
+            raise DidYouMean((_unresolved(name, tuple(m.name for m in matches if m.score >= 70)),))
+        artist = ArtistId(matches[0].id)
+        batch = self._change(user, lambda s: replace(s, banned_artists=(*s.banned_artists, artist)))
+        return matches[0].name, batch
+
+    def more_like(self, user: UserId, position: int | None) -> Batch:
+        """ "More like this": the card becomes a like, and the next batch follows it."""
+        self.react(user, Reaction.LIKE, [position] if position else [])
+        return self.next(user)
+
+    def _change(self, user: UserId, change: Callable[[Station], Station]) -> Batch:
+        with self._engine.begin() as conn:
+            station = self._own(conn, user, None)
+            repo.save_station(conn=conn, station=change(station), now=self._clock())
+        return self.next(user)
+
+
+def default_name(mood: Mood) -> str:
+    words = " ".join(mood.original.split())
+    if len(words) > 40:
+        words = words[:40].rsplit(" ", 1)[0] + "…"
+    return words[:1].upper() + words[1:] if words else "My station"
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    if name.casefold() not in taken:
+        return name
+    n = 2
+    while f"{name} {n}".casefold() in taken:
+        n += 1
+    return f"{name} {n}"
+
+
+def _unresolved(text: str, suggestions: tuple[str, ...]) -> Unresolved:
+    from recommender.mood import Unresolved
+
+    return Unresolved(text=text, suggestions=suggestions)
