@@ -11,8 +11,9 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, func, literal_column, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
+from storage._sql import dialect_insert
 from storage.models import (
     AlbumRow,
     AppMetaRow,
@@ -29,7 +30,6 @@ from wavelength.ids import match_key
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
-    from sqlalchemy.sql.dml import Insert
 
     from wavelength.domain import Album, Artist, ListeningEvent, Playlist, Track
 
@@ -47,11 +47,6 @@ _TRACK_IDENTITY = ("name", "artist_id", "match_key")
 
 # Adds the ON CONFLICT clause to an INSERT of the right dialect.
 OnConflict = Callable[[Any], Any]
-
-
-def _insert(conn: Connection, table: Table) -> Insert:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)  # type: ignore[no-any-return]
 
 
 def _unnest_insert(table: Table, columns: Sequence[str]) -> Any:
@@ -90,7 +85,7 @@ def _write(
             {c: [r[c] for r in rows] for c in columns},
         )
         return max(result.rowcount, 0)
-    stmt = on_conflict(_insert(conn, table))
+    stmt = on_conflict(dialect_insert(conn, table))
     if not raw:
         # rowcount after executemany is unreliable across drivers; RETURNING counts exactly.
         primary = next(iter(table.primary_key.columns))

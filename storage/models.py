@@ -156,7 +156,7 @@ class AppMetaRow(Base):
 
 
 class StationRow(Base):
-    """A user's station. Mood, tuning and steers are JSON (see ``storage.stations``)."""
+    """A user's station. Mood, tuning and steers are JSON (see ``storage.station_codec``)."""
 
     __tablename__ = "stations"
     # name_key is the casefolded name, so "Jazz" and "jazz" can't both belong to one owner.

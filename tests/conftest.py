@@ -1,11 +1,15 @@
-"""Shared fixtures: databases (SQLite file and PostgreSQL), the real-data folder, problems."""
+"""Shared fixtures: databases (SQLite file and PostgreSQL), the real-data folder, problems,
+and the known-answer world with a station service and its listeners."""
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -14,6 +18,11 @@ from sqlalchemy.exc import OperationalError
 
 from ingest.problems import ProblemLog
 from storage.db import make_engine, upgrade
+
+if TYPE_CHECKING:
+    from tests.support.world import World
+    from wavelength.domain import UserId
+    from wavelength.stations import StationService
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("WAVELENGTH_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -109,3 +118,44 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+# --- the known-answer world and a station service over it ----------------------------------------
+
+# The engine, qdrant and the service are imported on first use: every test run loads this
+# file, and most tests need none of them (they add seconds to a one-test run).
+
+_listeners = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The known-answer radio world (tests/support/world.py), built once per test module."""
+    from tests.support.world import world_fixture
+
+    yield from world_fixture(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture(scope="module")
+def service(world: World) -> StationService:
+    """The station service over ``world``, with a seeded random source."""
+    from storage.names import SqlNameIndex
+    from wavelength.stations import StationService
+
+    return StationService(
+        engine=world.engine,
+        composer=world.composer(),
+        names=SqlNameIndex.load(world.engine),
+        rng=random.Random(0),
+    )
+
+
+@pytest.fixture
+def user(service: StationService) -> UserId:
+    """A fresh listener per test: tests never see each other's stations."""
+    return service.user("test", f"listener-{next(_listeners)}")
+
+
+@pytest.fixture
+def other(service: StationService) -> UserId:
+    return service.user("test", f"other-{next(_listeners)}")

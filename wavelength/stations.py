@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from recommender.mood import parse_mood
 from recommender.station import StationComposer, StationContext
+from storage import feedback as fb
 from storage import lookup
 from storage import stations as repo
 from wavelength.domain import (
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from recommender.mood import NameIndex, Unresolved
 
 Clock = Callable[[], datetime]
+MAX_WEIGHT = 3.0  # tuning weights run 0..3; 1 is the default balance
 MAX_STATIONS = 50  # per user: plenty for moods, a bound for storage and /stations lists
 
 
@@ -177,11 +179,7 @@ class StationService:
         now = self._clock()
         with self._engine.begin() as conn:
             existing = repo.list_stations(conn=conn, owner=user)
-            if len(existing) >= MAX_STATIONS:
-                raise StationError(
-                    f"You have {len(existing)} stations, the most I keep. "
-                    "Delete one (/delete NAME) to make room."
-                )
+            _check_room(existing)
             taken = {s.name.casefold() for s in existing}
             try:
                 station = repo.create_station(
@@ -192,10 +190,12 @@ class StationService:
                     seed_playlist=seed_playlist,
                     now=now,
                 )
-            except repo.DuplicateStationName:
-                raise StationError(f'You already have a station called "{name}".') from None
+            except repo.DuplicateStationName as exc:
+                raise StationError(f'You already have a station called "{exc.name}".') from None
+            except ValueError as exc:  # an explicit name that is blank or too long
+                raise StationError(f"That name won't work: {exc}.") from None
             for track in seed_tracks:
-                repo.add_feedback(
+                fb.add_feedback(
                     conn=conn, user=user, station=station.id, track=track,
                     reaction=Reaction.LIKE, now=now, copied=True,
                 )  # fmt: skip
@@ -215,9 +215,12 @@ class StationService:
             raise NoStation()
         return station, found[1]
 
-    def _own(self, conn: Connection, user: UserId, target: str | None) -> Station:
+    def _own(
+        self, conn: Connection, user: UserId, target: str | None, *, exact: bool = False
+    ) -> Station:
         """The user's station named ``target`` (or numbered, as /stations lists them), or the
-        active one when ``target`` is None. Never someone else's."""
+        active one when ``target`` is None. Never someone else's. A unique part of a name is
+        enough, except where ``exact`` (deleting is never done on a guess)."""
         if target is None:
             station, read_only = self._active(conn, user)
             if read_only:
@@ -234,7 +237,7 @@ class StationService:
             if s.name.casefold() == target.casefold():
                 return s
         close = [s.name for s in stations if target.casefold() in s.name.casefold()]
-        if len(close) == 1:
+        if len(close) == 1 and not exact:
             return next(s for s in stations if s.name == close[0])
         hint = f" Did you mean: {', '.join(close[:3])}?" if close else " See /stations."
         raise NotFound(f'You have no station called "{target}".{hint}')
@@ -264,7 +267,7 @@ class StationService:
 
     def delete(self, user: UserId, target: str) -> Station:
         with self._engine.begin() as conn:
-            station = self._own(conn, user, target)
+            station = self._own(conn, user, target, exact=True)
             repo.delete_station(conn=conn, owner=user, station_id=station.id)
         return station
 
@@ -287,7 +290,9 @@ class StationService:
         now = self._clock()
         with self._engine.begin() as conn:
             source = self._shared(conn, code)
-            taken = {s.name.casefold() for s in repo.list_stations(conn=conn, owner=user)}
+            existing = repo.list_stations(conn=conn, owner=user)
+            _check_room(existing)
+            taken = {s.name.casefold() for s in existing}
             copy = repo.copy_station(
                 conn=conn, source=source, new_owner=user,
                 name=_unique_name(source.name, taken), now=now,
@@ -316,7 +321,7 @@ class StationService:
                 "loosen a limit (a decade, clean only), or start a new mood."
             )
         with self._engine.begin() as conn:
-            number = repo.record_batch(
+            number = fb.record_batch(
                 conn=conn, station=station.id, listener=user, picks=picks, now=self._clock()
             )
         facts = self._composer.catalog.tracks(p.track for p in picks)
@@ -328,10 +333,10 @@ class StationService:
         return Batch(station, number, cards, read_only)
 
     def _context(self, conn: Connection, station: Station, listener: UserId) -> StationContext:
-        feedback = repo.feedback_for_station(conn=conn, station=station.id)
-        disliked = repo.disliked_tracks(conn=conn, user=listener)
-        played = repo.played(conn=conn, station=station.id, listener=listener)
-        last = repo.last_batch(conn=conn, station=station.id, listener=listener)
+        feedback = fb.feedback_for_station(conn=conn, station=station.id)
+        disliked = fb.disliked_tracks(conn=conn, user=listener)
+        played = fb.played(conn=conn, station=station.id, listener=listener)
+        last = fb.last_batch(conn=conn, station=station.id, listener=listener)
         dislikes = [f.track for f in feedback if f.reaction is Reaction.DISLIKE]
         facts = self._composer.catalog.tracks(dislikes)
         return StationContext.build(
@@ -347,10 +352,9 @@ class StationService:
 
     def react(self, user: UserId, reaction: Reaction, positions: Sequence[int]) -> Reacted:
         """React to cards of the last batch by number (no numbers: the first card)."""
-        now = self._clock()
         with self._engine.begin() as conn:
             station = self._own(conn, user, None)
-            shown = repo.last_batch(conn=conn, station=station.id, listener=user)
+            shown = fb.last_batch(conn=conn, station=station.id, listener=user)
             if not shown:
                 raise StationError("Nothing has played on this station yet: say /next first.")
             by_position = {s.position: s.track for s in shown}
@@ -362,13 +366,42 @@ class StationService:
                     f"(it had {len(shown)}: 1–{len(shown)})."
                 )
             tracks = [by_position[p] for p in wanted]
-            before = self._context(conn, station, user).banned_artists
-            for track in tracks:
-                repo.add_feedback(
-                    conn=conn, user=user, station=station.id, track=track,
-                    reaction=reaction, now=now,
-                )  # fmt: skip
-            after = self._context(conn, station, user).banned_artists
+            return self._record(conn, user, station, tracks, reaction)
+
+    def react_to_track(
+        self, user: UserId, station_id: StationId, track: TrackId, reaction: Reaction
+    ) -> Reacted:
+        """A reaction to a card by its track (Discord and Telegram reactions arrive so, even
+        for cards several batches back). Only the station's owner teaches it, and only about
+        a track it showed them."""
+        with self._engine.begin() as conn:
+            station = repo.get_station(conn=conn, station_id=station_id)
+            if station is None:
+                raise NotFound("That station doesn't exist any more.")
+            if station.owner != user:
+                raise ReadOnly(
+                    f'"{station.name}" is someone else\'s station: your reactions teach your '
+                    "own stations. /copy it to make it yours."
+                )
+            if not fb.was_shown(conn=conn, station=station_id, listener=user, track=track):
+                raise StationError("That track wasn't played to you on this station.")
+            return self._record(conn, user, station, [track], reaction)
+
+    def _record(
+        self,
+        conn: Connection,
+        user: UserId,
+        station: Station,
+        tracks: Sequence[TrackId],
+        reaction: Reaction,
+    ) -> Reacted:
+        now = self._clock()
+        before = self._context(conn, station, user).banned_artists
+        for track in tracks:
+            fb.add_feedback(
+                conn=conn, user=user, station=station.id, track=track, reaction=reaction, now=now
+            )
+        after = self._context(conn, station, user).banned_artists
         facts = self._composer.catalog.tracks(tracks)
         newly = after - before
         banned = None
@@ -379,22 +412,22 @@ class StationService:
 
     def undo(self, user: UserId) -> tuple[Feedback, Track | None] | None:
         with self._engine.begin() as conn:
-            undone = repo.undo_last(conn=conn, user=user, now=self._clock())
+            undone = fb.undo_last(conn=conn, user=user, now=self._clock())
         if undone is None:
             return None
         return undone, self._composer.catalog.tracks([undone.track]).get(undone.track)
 
     def history(self, user: UserId, *, limit: int = 15) -> list[tuple[Feedback, Track | None]]:
         with self._engine.connect() as conn:
-            feedback = repo.recent_feedback(conn=conn, user=user, limit=limit)
+            feedback = fb.recent_feedback(conn=conn, user=user, limit=limit)
         facts = self._composer.catalog.tracks(f.track for f in feedback)
         return [(f, facts.get(f.track)) for f in feedback]
 
     def why(self, user: UserId, position: int | None) -> Explanation:
         with self._engine.connect() as conn:
             station, _ = self._active(conn, user)
-            shown = repo.last_batch(conn=conn, station=station.id, listener=user)
-            feedback = repo.feedback_for_station(conn=conn, station=station.id)
+            shown = fb.last_batch(conn=conn, station=station.id, listener=user)
+            feedback = fb.feedback_for_station(conn=conn, station=station.id)
         if not shown:
             raise StationError("Nothing has played on this station yet: say /next first.")
         pos = position or 1
@@ -426,6 +459,13 @@ class StationService:
         dislike: float | None = None,
         familiarity: Familiarity | None = None,
     ) -> Batch:
+        for label, weight in (("style", style), ("like", like), ("dislike", dislike)):
+            if weight is not None and not 0 <= weight <= MAX_WEIGHT:
+                raise StationError(
+                    f"{label} must be between 0 and {MAX_WEIGHT:g} (1 is the default), "
+                    f"not {weight:g}."
+                )
+
         def apply(station: Station) -> Station:
             t = station.tuning
             return replace(
@@ -446,7 +486,10 @@ class StationService:
         if not matches or matches[0].score < 90:
             raise DidYouMean((_unresolved(name, tuple(m.name for m in matches if m.score >= 70)),))
         artist = ArtistId(matches[0].id)
-        batch = self._change(user, lambda s: replace(s, banned_artists=(*s.banned_artists, artist)))
+        batch = self._change(
+            user,
+            lambda s: replace(s, banned_artists=tuple(dict.fromkeys((*s.banned_artists, artist)))),
+        )
         return matches[0].name, batch
 
     def more_like(self, user: UserId, position: int | None) -> Batch:
@@ -468,13 +511,27 @@ def default_name(mood: Mood) -> str:
     return words[:1].upper() + words[1:] if words else "My station"
 
 
+def _check_room(existing: Sequence[Station]) -> None:
+    if len(existing) >= MAX_STATIONS:
+        raise StationError(
+            f"You have {len(existing)} stations, the most I keep. "
+            "Delete one (/delete NAME) to make room."
+        )
+
+
 def _unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or "name 2", "name 3", ... when taken (shortened to fit ``NAME_MAX``)."""
     if name.casefold() not in taken:
         return name
     n = 2
-    while f"{name} {n}".casefold() in taken:
+    while _numbered(name, n).casefold() in taken:
         n += 1
-    return f"{name} {n}"
+    return _numbered(name, n)
+
+
+def _numbered(name: str, n: int) -> str:
+    suffix = f" {n}"
+    return name[: repo.NAME_MAX - len(suffix)].rstrip() + suffix
 
 
 def _unresolved(text: str, suggestions: tuple[str, ...]) -> Unresolved:

@@ -1,3 +1,5 @@
+"""``world`` (the known-answer world) comes from tests/conftest.py; its CF-less twin is here."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -5,11 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.world import World, world_fixture
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    yield from world_fixture(tmp_path_factory.mktemp("world"))
 
 
 @pytest.fixture(scope="module")

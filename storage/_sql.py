@@ -1,0 +1,24 @@
+"""Tiny SQL helpers the storage repositories share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+
+
+def utc(at: datetime) -> datetime:
+    """``at`` in UTC; a naive datetime is taken as UTC already."""
+    # SQLite hands back naive datetimes; PostgreSQL aware ones in the session's zone.
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def dialect_insert(conn: Connection, table: Table) -> Any:
+    """The dialect's own INSERT, which has ``on_conflict_do_*`` on both backends."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

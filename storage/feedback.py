@@ -1,0 +1,296 @@
+"""Repository functions for what a station showed a listener and how they reacted.
+
+Plays are per station and listener; reactions are the user's taste (a dislike is user-wide,
+a LOVE also saves a favourite). Functions take a Core ``Connection`` and return domain values,
+never rows. Callers own the transaction. Timestamps are stored and returned in UTC (a naive
+``now`` is taken as UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, delete, func, insert, select, update
+
+from storage._sql import dialect_insert, utc
+from storage.models import Base, FavouriteRow, FeedbackRow, StationPlayRow
+from wavelength.domain import Feedback, Reaction, StationId, TrackId, UserId
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from sqlalchemy.engine import Connection, Row
+
+    from wavelength.domain import Pick
+
+_FEEDBACK = Base.metadata.tables["feedback"]
+_PLAYS = Base.metadata.tables["station_plays"]
+_FAVOURITES = Base.metadata.tables["favourites"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShownTrack:
+    """One track a station showed a listener: its batch, 1-based position and reason."""
+
+    batch: int
+    position: int
+    track: TrackId
+    reason: str
+    source: str
+    score: float
+    shown_at: datetime
+
+
+def _feedback(row: Row[Any]) -> Feedback:
+    return Feedback(
+        id=row.id,
+        user=UserId(row.user_id),
+        station=StationId(row.station_id) if row.station_id is not None else None,
+        track=TrackId(row.track_id),
+        reaction=Reaction(row.reaction),
+        at=utc(row.created_at),
+        copied=row.copied,
+    )
+
+
+def _live_feedback() -> Select[Any]:
+    return select(_FEEDBACK).where(FeedbackRow.undone_at.is_(None))
+
+
+# --- what a station showed ----------------------------------------------------------------------
+
+
+def _latest_batch(conn: Connection, station: StationId, listener: UserId) -> int:
+    return int(
+        conn.execute(
+            select(func.max(StationPlayRow.batch)).where(
+                StationPlayRow.station_id == station, StationPlayRow.listener_id == listener
+            )
+        ).scalar_one_or_none()
+        or 0
+    )
+
+
+def record_batch(
+    *, conn: Connection, station: StationId, listener: UserId, picks: Sequence[Pick], now: datetime
+) -> int:
+    """Record a batch shown to ``listener``; returns its number (1, 2, ... per listener)."""
+    if not picks:
+        raise ValueError("a batch needs at least one pick")
+    batch = _latest_batch(conn, station, listener) + 1
+    at = utc(now)
+    rows = [
+        {
+            "station_id": station,
+            "listener_id": listener,
+            "track_id": p.track,
+            "batch": batch,
+            "position": position,
+            "reason": p.reason,
+            "source": p.source,
+            "score": p.score,
+            "shown_at": at,
+        }
+        for position, p in enumerate(picks, start=1)
+    ]
+    conn.execute(insert(_PLAYS), rows)
+    return batch
+
+
+def last_batch(*, conn: Connection, station: StationId, listener: UserId) -> list[ShownTrack]:
+    """The newest batch shown to ``listener`` on ``station`` in order; empty before the first."""
+    batch = _latest_batch(conn, station, listener)
+    rows = conn.execute(
+        select(_PLAYS)
+        .where(
+            StationPlayRow.station_id == station,
+            StationPlayRow.listener_id == listener,
+            StationPlayRow.batch == batch,
+        )
+        .order_by(StationPlayRow.position)
+    )
+    return [
+        ShownTrack(
+            batch=r.batch,
+            position=r.position,
+            track=TrackId(r.track_id),
+            reason=r.reason,
+            source=r.source,
+            score=r.score,
+            shown_at=utc(r.shown_at),
+        )
+        for r in rows
+    ]
+
+
+def played(
+    *, conn: Connection, station: StationId, listener: UserId, limit: int = 2000
+) -> list[TrackId]:
+    """Distinct tracks the station showed ``listener``, most recently shown first."""
+    rows = conn.execute(
+        select(StationPlayRow.track_id)
+        .where(StationPlayRow.station_id == station, StationPlayRow.listener_id == listener)
+        .group_by(StationPlayRow.track_id)
+        .order_by(func.max(StationPlayRow.shown_at).desc(), func.max(StationPlayRow.id).desc())
+        .limit(limit)
+    )
+    return [TrackId(t) for t in rows.scalars()]
+
+
+def was_shown(*, conn: Connection, station: StationId, listener: UserId, track: TrackId) -> bool:
+    """Whether the station ever showed ``track`` to ``listener`` (in any batch)."""
+    row = conn.execute(
+        select(StationPlayRow.id)
+        .where(
+            StationPlayRow.station_id == station,
+            StationPlayRow.listener_id == listener,
+            StationPlayRow.track_id == track,
+        )
+        .limit(1)
+    ).first()
+    return row is not None
+
+
+# --- reactions and favourites -------------------------------------------------------------------
+
+
+def add_feedback(
+    *,
+    conn: Connection,
+    user: UserId,
+    station: StationId | None,
+    track: TrackId,
+    reaction: Reaction,
+    now: datetime,
+    copied: bool = False,
+) -> Feedback:
+    """Record a reaction; a LOVE of the user's own also saves the track to favourites."""
+    at = utc(now)
+    feedback_id = conn.execute(
+        insert(_FEEDBACK)
+        .values(
+            user_id=user,
+            station_id=station,
+            track_id=track,
+            reaction=reaction.value,
+            created_at=at,
+            copied=copied,
+        )
+        .returning(_FEEDBACK.c.id)
+    ).scalar_one()
+    if reaction is Reaction.LOVE and not copied:
+        conn.execute(
+            dialect_insert(conn, _FAVOURITES)
+            .values(user_id=user, track_id=track, created_at=at)
+            .on_conflict_do_nothing()
+        )
+    return Feedback(
+        id=feedback_id,
+        user=user,
+        station=station,
+        track=track,
+        reaction=reaction,
+        at=at,
+        copied=copied,
+    )
+
+
+def copy_reactions(
+    *, conn: Connection, source: StationId, target: StationId, owner: UserId, now: datetime
+) -> int:
+    """Copy the live reactions on ``source`` to ``target`` as ``owner``'s, marked copied;
+    returns how many. Copied reactions steer ``target`` but never count as the owner's taste."""
+    rows = [
+        {
+            "user_id": owner,
+            "station_id": target,
+            "track_id": f.track,
+            "reaction": f.reaction.value,
+            "created_at": utc(now),
+            "copied": True,
+        }
+        for f in feedback_for_station(conn=conn, station=source)
+    ]
+    if rows:
+        conn.execute(insert(_FEEDBACK), rows)
+    return len(rows)
+
+
+def undo_last(*, conn: Connection, user: UserId, now: datetime) -> Feedback | None:
+    """Undo the user's newest live reaction of their own and return it; None when none is left.
+
+    Undoing a LOVE drops the favourite unless another live LOVE of that track remains."""
+    row = conn.execute(
+        _live_feedback()
+        .where(FeedbackRow.user_id == user, FeedbackRow.copied.is_(False))
+        .order_by(FeedbackRow.created_at.desc(), FeedbackRow.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    undone = _feedback(row)
+    conn.execute(update(FeedbackRow).where(FeedbackRow.id == undone.id).values(undone_at=utc(now)))
+    if undone.reaction is Reaction.LOVE:
+        still_loved = conn.execute(
+            _live_feedback()
+            .where(
+                FeedbackRow.user_id == user,
+                FeedbackRow.track_id == undone.track,
+                FeedbackRow.reaction == Reaction.LOVE.value,
+                FeedbackRow.copied.is_(False),
+            )
+            .limit(1)
+        ).first()
+        if still_loved is None:
+            conn.execute(
+                delete(FavouriteRow).where(
+                    FavouriteRow.user_id == user, FavouriteRow.track_id == undone.track
+                )
+            )
+    return undone
+
+
+def feedback_for_station(*, conn: Connection, station: StationId) -> list[Feedback]:
+    """Live reactions on the station (copied ones included), oldest first."""
+    rows = conn.execute(
+        _live_feedback()
+        .where(FeedbackRow.station_id == station)
+        .order_by(FeedbackRow.created_at, FeedbackRow.id)
+    )
+    return [_feedback(r) for r in rows]
+
+
+def recent_feedback(*, conn: Connection, user: UserId, limit: int = 20) -> list[Feedback]:
+    """The user's own live reactions (not copied ones), newest first."""
+    rows = conn.execute(
+        _live_feedback()
+        .where(FeedbackRow.user_id == user, FeedbackRow.copied.is_(False))
+        .order_by(FeedbackRow.created_at.desc(), FeedbackRow.id.desc())
+        .limit(limit)
+    )
+    return [_feedback(r) for r in rows]
+
+
+def disliked_tracks(*, conn: Connection, user: UserId) -> frozenset[TrackId]:
+    """Tracks the user disliked on any station: never again for them, anywhere."""
+    rows = conn.execute(
+        select(FeedbackRow.track_id).where(
+            FeedbackRow.user_id == user,
+            FeedbackRow.reaction == Reaction.DISLIKE.value,
+            FeedbackRow.copied.is_(False),
+            FeedbackRow.undone_at.is_(None),
+        )
+    )
+    return frozenset(TrackId(t) for t in rows.scalars())
+
+
+def favourites(*, conn: Connection, user: UserId) -> list[TrackId]:
+    """The user's favourite tracks, newest first."""
+    rows = conn.execute(
+        select(FavouriteRow.track_id)
+        .where(FavouriteRow.user_id == user)
+        .order_by(FavouriteRow.created_at.desc(), FavouriteRow.track_id)
+    )
+    return [TrackId(t) for t in rows.scalars()]
