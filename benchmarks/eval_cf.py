@@ -25,7 +25,6 @@ Metrics: recall@10 and recall@50 (hits over all hidden tracks), NDCG@10 (binary)
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import platform
@@ -45,6 +44,8 @@ from recommender.fallback import artist_vectors, with_fallbacks
 from recommender.interactions import Interactions, build_interactions
 from recommender.metrics import ndcg_at_k, recall_at_k
 from recommender.vectors import ItemVectors, Matrix
+from wavelength.domain import TrackId
+from wavelength.evaluation.rankers import ItemKnn, Popularity, Query
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -83,23 +84,18 @@ class Corpus:
 
 
 def load_mpd(folder: Path, *, max_files: int | None = None) -> Corpus:
-    """Every playlist under ``folder`` as track-id tuples, in file-name order."""
-    from ingest.mpd import read_playlists
-    from ingest.problems import ProblemLog
+    """Every playlist under ``folder`` as track-id tuples, in file-name order (read by the
+    ``wavelength eval`` loader, repeats dropped)."""
+    from wavelength.evaluation.data import DataError, distinct
+    from wavelength.evaluation.data import load_mpd as read_mpd
 
-    problems = ProblemLog()
-    paths = sorted(folder.glob("*.json"))[:max_files]
-    if not paths:
-        raise FileNotFoundError(f"no MPD slice files (*.json) under {folder}")
-    playlists: list[tuple[str, tuple[str, ...]]] = []
-    track_artist: dict[str, str] = {}
-    for path in paths:
-        for playlist in read_playlists(path, problems):
-            ids = tuple(dict.fromkeys(t.id for t in playlist.tracks))  # drop repeats, keep order
-            playlists.append((playlist.id, ids))
-            for track in playlist.tracks:
-                track_artist.setdefault(track.id, track.artist.id)
-    return Corpus(playlists, track_artist, len(paths), problems.total)
+    try:
+        corpus = read_mpd(folder, max_files=max_files)
+    except DataError as exc:
+        raise FileNotFoundError(str(exc)) from None
+    playlists: list[tuple[str, tuple[str, ...]]] = [(p.id, distinct(p)) for p in corpus.playlists]
+    track_artist: dict[str, str] = {t: a for t, a in corpus.artist_of.items()}
+    return Corpus(playlists, track_artist, corpus.files, corpus.problems)
 
 
 def split(
@@ -161,11 +157,11 @@ def pairs_of(playlists: Iterable[tuple[str, tuple[str, ...]]]) -> Iterable[tuple
 
 
 def popularity_ranker(train: Interactions) -> Ranker:
-    order = [train.item_ids[i] for i in np.argsort(-train.item_support(), kind="stable")]
+    popularity = Popularity(train)
 
     def rank(seed: Sequence[str]) -> list[str]:
-        banned = set(seed)
-        return list(itertools.islice((t for t in order if t not in banned), N))
+        ids, _ = popularity.recommend(Query(seed=tuple(TrackId(t) for t in seed)), n=N)
+        return list(ids)
 
     return rank
 
@@ -199,22 +195,11 @@ def foldin_ranker(als: AlsEmbedder, factors: Matrix, train: Interactions) -> Ran
 
 
 def knn_ranker(train: Interactions, k: int, fallback: Ranker) -> Ranker:
-    import scipy.sparse as sp
-    from implicit.nearest_neighbours import ItemItemRecommender
-
-    # implicit's CosineRecommender, minus its COO hand-off (which trips implicit's own
-    # "expects CSR" warning): unit-length item columns make XᵀX the cosine matrix.
-    scale = sp.diags(1.0 / np.sqrt(np.maximum(train.item_support(), 1)))
-    model = ItemItemRecommender(K=k)
-    model.fit(sp.csr_matrix(train.matrix @ scale, dtype=np.float64), show_progress=False)
+    knn = ItemKnn(train, k=k)
 
     def rank(seed: Sequence[str]) -> list[str]:
-        row = train.rows_of([seed])
-        ids, scores = model.recommend(0, row, N=N, filter_already_liked_items=True)
-        # Items with no co-occurring neighbour score 0 and carry no signal: popularity fills up.
-        found = [
-            train.item_ids[i] for i, s in zip(ids.tolist(), scores.tolist(), strict=True) if s > 0
-        ]
+        found: list[str] = list(knn.recommend(Query(seed=tuple(TrackId(t) for t in seed)), n=N)[0])
+        # Items with no co-occurring neighbour carry no signal: popularity fills up.
         if len(found) < N:
             have = set(found)
             found += [t for t in fallback(seed) if t not in have][: N - len(found)]

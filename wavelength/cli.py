@@ -23,6 +23,7 @@ from storage.db import (
     upgrade,
 )
 from vectorstore.base import VectorName
+from wavelength.evaluation.continuation import SeedMode
 from wavelength.settings import CfModel
 
 if TYPE_CHECKING:
@@ -208,6 +209,7 @@ def train_cmd(
     """Describe, encode, learn from playlists and index every track, artist and playlist."""
     from wavelength.components import make_embedder, make_encoder, open_vector_store
     from wavelength.training import train
+    from wavelength.warmup import mark_trained
 
     settings = _settings()
     engine = open_database(settings.database_url)
@@ -218,6 +220,7 @@ def train_cmd(
         store = open_vector_store(settings)
         try:
             report = train(engine, store, encoder, embedder, echo=_err, progress=progress)
+            mark_trained(engine, settings, report)
         finally:
             store.close()
     typer.echo(report.summary())
@@ -288,6 +291,83 @@ def search_cmd(
     _print_scored(results)
 
 
+@app.command("eval")
+def eval_cmd(
+    playlists: Annotated[
+        Path,
+        typer.Option(
+            help="A folder of MPD-format slice files (*.json, *.json.gz).", show_default=False
+        ),
+    ],
+    holdout_seed: Annotated[
+        int, typer.Option(help="Seed of the train/test split (quote it with every number).")
+    ],
+    test_size: Annotated[
+        int, typer.Option(min=1, help="Test playlists (drawn among those with 10+ tracks).")
+    ] = 500,
+    k: Annotated[int, typer.Option("--k", min=1, help="Tracks every ranker returns.")] = 100,
+    batches: Annotated[int, typer.Option(min=1, help="Batches of 5 per simulated listener.")] = 10,
+    seed_mode: Annotated[
+        SeedMode, typer.Option(help="Continuation seed: the first 5 tracks or the first half.")
+    ] = SeedMode.FIRST,
+    tracks: Annotated[
+        list[Path] | None,
+        typer.Option(help="Track CSVs (files or folders) for metadata; one or more paths."),
+    ] = None,
+    artists: Annotated[
+        list[Path] | None, typer.Option(help="Artist CSVs with genres; one or more paths.")
+    ] = None,
+    workdir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the trained workspace here (reused when the inputs match)."),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report as JSON here.")
+    ] = None,
+    max_files: Annotated[
+        int | None, typer.Option(min=1, help="Read only the first N slice files.")
+    ] = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Evaluate the station engine on held-out playlists, with baselines, and print tables.
+
+    Trains its own catalog on the train playlists, then scores three tasks against baselines.
+    """
+    from wavelength.components import make_embedder, make_encoder
+    from wavelength.evaluation import DataError, EvalOptions, evaluate, markdown, to_json
+    from wavelength.evaluation.data import slice_files
+
+    settings = _settings()
+    options = EvalOptions(
+        playlists=playlists,
+        seed=holdout_seed,
+        test_size=test_size,
+        k=k,
+        batches=batches,
+        seed_mode=seed_mode,
+        tracks=tuple(tracks or ()),
+        artists=tuple(artists or ()),
+        workdir=workdir,
+        max_files=max_files,
+        progress=progress,
+    )
+    with _heavy_errors():
+        try:
+            options.check()  # the cheap checks first: loading the encoder takes seconds
+            slice_files(options.playlists, max_files=max_files)
+            encoder = make_encoder(settings)
+            _err(f"text encoder: {encoder}")
+            report = evaluate(options, encoder=encoder, embedder=make_embedder(settings), echo=_err)
+        except DataError as exc:
+            _err(f"wavelength: {exc}")
+            raise typer.Exit(2) from None
+    typer.echo(markdown(report))
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(to_json(report), encoding="utf-8")
+        _err(f"report written to {json_out}")
+
+
 def _print_scored(items: Sequence[Scored]) -> None:
     if not items:
         typer.echo("  (nothing)")
@@ -350,10 +430,33 @@ def db_current_cmd() -> None:
     typer.echo(current_revision(make_engine(_settings().database_url)) or "empty (no schema yet)")
 
 
+# `wavelength eval` options that take several paths. Click reads one value per option, so
+# `--tracks a.csv b/` is rewritten to `--tracks a.csv --tracks b/` before parsing.
+MULTI_PATH_OPTIONS = frozenset({"--tracks", "--artists"})
+
+
+def spread_multi_paths(argv: Sequence[str]) -> list[str]:
+    """Repeat a multi-path option of ``eval`` before each bare word that follows it."""
+    if not argv or argv[0] != "eval":
+        return list(argv)
+    out: list[str] = []
+    owner: str | None = None
+    for word in argv:
+        if word.startswith("-"):
+            name = word.split("=", 1)[0]
+            owner = name if name in MULTI_PATH_OPTIONS else None
+            out.append(word)
+        elif owner is not None and out[-1] != owner:
+            out += [owner, word]
+        else:
+            out.append(word)
+    return out
+
+
 def main() -> None:
     """Entry point: one clear line for the errors a user can fix, never a traceback."""
     try:
-        app()
+        app(args=spread_multi_paths(sys.argv[1:]))
     except DatabaseUnavailableError as exc:
         _err(f"wavelength: {exc}")
         sys.exit(2)

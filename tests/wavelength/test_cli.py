@@ -63,7 +63,10 @@ def test_run_loads_the_demo_catalog_once_and_chats() -> None:
     first = wl("run", stdin="/stats\nlike daft punk but calmer\n/bogus\n/quit\n")
     assert first.returncode == 0, first.stderr
     assert "First start" in first.stderr
+    assert "Building the catalog's vectors in the background" in first.stderr
     assert "42,554" in first.stdout
+    # Stations wait for the vectors, and say so; the rest of the chat works meanwhile.
+    assert "still building the catalog's vectors" in first.stdout
     assert "don't know the command /bogus" in first.stdout
     second = wl("run", stdin="/stats\n")
     assert second.returncode == 0, second.stderr
@@ -105,6 +108,8 @@ def test_invalid_setting_is_one_clear_line() -> None:
 def test_db_commands_walk_the_schema() -> None:
     assert wl("db", "current").stdout.strip() == "empty (no schema yet)"
     assert wl("db", "upgrade").returncode == 0
+    assert wl("db", "current").stdout.strip() == "0002"
+    assert wl("db", "downgrade", "0001").returncode == 0
     assert wl("db", "current").stdout.strip() == "0001"
     assert wl("db", "downgrade", "base").returncode == 0
     assert wl("db", "current").stdout.strip() == "empty (no schema yet)"
@@ -237,3 +242,18 @@ def test_a_dead_qdrant_server_is_one_clear_line(tmp_path: Path) -> None:
     result = wl("similar", "Iron Noise", env={"QDRANT_URL": "http://127.0.0.1:9"})
     assert result.returncode == 2
     assert "127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_plays_a_station_once_trained(tmp_path: Path) -> None:
+    (tmp_path / "tracks.csv").write_text(TRACKS_CSV)
+    (tmp_path / "mpd.slice.0-11.json").write_text(_mpd_slice())
+    env = {"WAVELENGTH_DEMO_CATALOG": "false"}
+    for kind, name in (("tracks", "tracks.csv"), ("playlists", "mpd.slice.0-11.json")):
+        assert wl("ingest", kind, str(tmp_path / name), "--no-progress", env=env).returncode == 0
+    assert wl("train", "--no-progress", env=env).returncode == 0
+    chat = wl("run", stdin="calm cool jazz\n👍 1\nnext\n/stations\n/quit\n", env=env)
+    assert chat.returncode == 0, chat.stderr
+    assert "background" not in chat.stderr  # trained already: no warm-up
+    assert '📻 "Calm cool jazz" · batch 1' in chat.stdout
+    assert "Liked" in chat.stdout and "batch 2" in chat.stdout
+    assert "▶ 1. Calm cool jazz" in chat.stdout
