@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage.catalog import GENRE_SEPARATOR
-from storage.models import ArtistRow, PlaylistRow, TrackRow
+from storage.models import ArtistRow, PlaylistItemRow, PlaylistRow, TrackRow
 from storage.training_data import row_to_track, track_columns
 from wavelength.domain import Artist, ArtistId, PlaylistId, Track, TrackId
 
@@ -41,10 +41,14 @@ class SqlTrackCatalog:
         self._tracks: _Memo[TrackId, Track] = _Memo(memo_size)
         self._artists: _Memo[ArtistId, Artist] = _Memo(memo_size // 4)
         self._genres: frozenset[str] | None = None
+        self._members: _Memo[PlaylistId, tuple[TrackId, ...]] = _Memo(memo_size // 20)
+        self._counts: _Memo[TrackId, int] = _Memo(memo_size)
         self._playlists: _Memo[PlaylistId, str] = _Memo(memo_size // 4)
 
     def clear(self) -> None:
         self._genres = None
+        self._members.clear()
+        self._counts.clear()
         self._tracks.clear()
         self._artists.clear()
         self._playlists.clear()
@@ -116,6 +120,46 @@ class SqlTrackCatalog:
 
     def playlist_names(self, ids: Iterable[PlaylistId]) -> dict[PlaylistId, str]:
         return self._names(ids, self._playlists, PlaylistRow)
+
+    def playlist_tracks(self, ids: Iterable[PlaylistId]) -> dict[PlaylistId, tuple[TrackId, ...]]:
+        wanted = list(dict.fromkeys(ids))
+        missing = [p for p in wanted if p not in self._members]
+        if missing:
+            found: dict[str, list[TrackId]] = {}
+            with self._engine.connect() as conn:
+                for start in range(0, len(missing), CHUNK):
+                    rows = conn.execute(
+                        select(PlaylistItemRow.playlist_id, PlaylistItemRow.track_id)
+                        .where(PlaylistItemRow.playlist_id.in_(missing[start : start + CHUNK]))
+                        .order_by(PlaylistItemRow.playlist_id, PlaylistItemRow.position)
+                    )
+                    for pid, tid in rows:
+                        found.setdefault(pid, []).append(TrackId(tid))
+            for p in missing:
+                self._members.remember(p, tuple(found[p]) if p in found else None)
+        out: dict[PlaylistId, tuple[TrackId, ...]] = {}
+        for p in wanted:
+            hit = self._members.get(p)
+            if hit is not None:
+                out[p] = hit
+        return out
+
+    def playlist_counts(self, ids: Iterable[TrackId]) -> dict[TrackId, int]:
+        wanted = list(dict.fromkeys(ids))
+        missing = [t for t in wanted if t not in self._counts]
+        if missing:
+            found: dict[str, int] = {}
+            with self._engine.connect() as conn:
+                for start in range(0, len(missing), CHUNK):
+                    rows = conn.execute(
+                        select(PlaylistItemRow.track_id, func.count())
+                        .where(PlaylistItemRow.track_id.in_(missing[start : start + CHUNK]))
+                        .group_by(PlaylistItemRow.track_id)
+                    )
+                    found.update((tid, int(n)) for tid, n in rows)
+            for t in missing:
+                self._counts.remember(t, found.get(t, 0))
+        return {t: self._counts.get(t) or 0 for t in wanted}
 
     def _names(
         self, ids: Iterable[_K], memo: _Memo[_K, str], model: type[PlaylistRow]

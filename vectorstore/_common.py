@@ -44,6 +44,7 @@ PAYLOAD_INDEXES: Mapping[str, IndexKind] = {
     "year": IndexKind.INTEGER,
     "explicit": IndexKind.BOOL,
     "popularity": IndexKind.INTEGER,
+    "cf_borrowed": IndexKind.BOOL,
 }
 
 # HNSW graph parameters shared by both backends (Qdrant's defaults, written down so they stay).
@@ -215,6 +216,8 @@ def plan_filter(where: Filter, *, also_exclude: Iterable[str] = ()) -> FilterPla
         must.append(AnyOf("explicit", (True,)))
     elif where.explicit is False:
         must_not.append(AnyOf("explicit", (True,)))
+    if where.own_cf_only:
+        must_not.append(AnyOf("cf_borrowed", (True,)))
     excluded = tuple(dict.fromkeys(point_uuid(i) for i in (*where.exclude_ids, *also_exclude)))
     if not (must or must_not or excluded):
         return None

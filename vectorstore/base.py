@@ -39,6 +39,8 @@ class Payload:
     year: int | None = None
     explicit: bool | None = None
     popularity: int | None = None
+    # The cf vector is a stand-in (the artist's), good as a query but weak as an answer.
+    cf_borrowed: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Filter:
     explicit: bool | None = None  # False: clean tracks only (unknown counts as clean)
     popularity_min: int | None = None
     popularity_max: int | None = None
+    own_cf_only: bool = False  # leave out points whose cf vector is borrowed
 
     def is_empty(self) -> bool:
         return self == NO_FILTER
@@ -153,4 +156,5 @@ def payload_dict(payload: Payload) -> dict[str, Any]:
         "year": payload.year,
         "explicit": payload.explicit,
         "popularity": payload.popularity,
+        "cf_borrowed": payload.cf_borrowed,
     }

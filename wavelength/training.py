@@ -293,17 +293,20 @@ def _index_tracks(
                 facts = artists[t.artist.id] = _ArtistFacts(t.artist.name, item.genres)
             facts.add(item, tags.get(t.id, ()))
             vectors: dict[VectorName, Vector] = {VectorName.TEXT: text_vector}
+            borrowed: bool | None = None
             if cf is not None and t.id in cf:
                 row = cf.index(t.id)
                 vectors[VectorName.CF] = cf.vectors[row]
-                if cf.borrowed[row]:
-                    report.cf_tracks_from_artist += 1
-                else:
-                    report.cf_tracks_own += 1
+                borrowed = bool(cf.borrowed[row])
             elif cf_artists is not None and t.artist.id in cf_artists:
                 # Not on any playlist, but its artist is: the artist's vector stands in.
                 vectors[VectorName.CF] = cf_artists.vector(t.artist.id)
-                report.cf_tracks_from_artist += 1
+                borrowed = True
+            if borrowed is not None:
+                if borrowed:
+                    report.cf_tracks_from_artist += 1
+                else:
+                    report.cf_tracks_own += 1
             genres = tuple(
                 dict.fromkeys(
                     [*(g.strip() for g in (t.genre or "").split(",") if g.strip()), *item.genres]
@@ -315,6 +318,7 @@ def _index_tracks(
                 year=t.year or t.decade,
                 explicit=t.explicit,
                 popularity=t.popularity,
+                cf_borrowed=borrowed,
             )
             points.append(Point(id=t.id, vectors=vectors, payload=payload))
         store.upsert(CollectionName.TRACKS, points)

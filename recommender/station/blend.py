@@ -15,11 +15,10 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from recommender.station.reasons import Reason
 from recommender.station.sources import Proposal
-from vectorstore.base import VectorName
 from wavelength.domain import ArtistId, Familiarity, Mood, Tilt, Track, TrackId
 from wavelength.ids import normalize_name
 
@@ -36,8 +35,22 @@ class Candidate:
     score: float
     source: str
     reason: Reason
-    attribute_in: VectorName | None = None
     artist: ArtistId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    """What ``refine`` enforces and prefers, from the station and its context."""
+
+    banned: frozenset[ArtistId] = frozenset()
+    never: frozenset[TrackId] = frozenset()
+    instrumental: bool = False
+    year_min: int | None = None
+    year_max: int | None = None
+    explicit: bool | None = None  # False: clean only (unknown counts as clean)
+    tilts: Mapping[str, float] = field(default_factory=dict)
+    # Weight of familiarity: how much a track on many human playlists is preferred.
+    prior: float = 0.0
 
 
 def fuse(proposals: Iterable[Proposal]) -> list[Candidate]:
@@ -53,16 +66,12 @@ def fuse(proposals: Iterable[Proposal]) -> list[Candidate]:
             if track not in best or part > best[track][0]:
                 best[track] = (part, proposal)
     ordered = sorted(total, key=lambda t: (-total[t], t))
-    return [
-        Candidate(
-            track=t,
-            score=total[t],
-            source=best[t][1].source,
-            reason=best[t][1].reason,
-            attribute_in=best[t][1].attribute_in,
-        )
-        for t in ordered
-    ]
+    out = []
+    for t in ordered:
+        proposal = best[t][1]
+        reason = proposal.reasons.get(t, proposal.reason)
+        out.append(Candidate(track=t, score=total[t], source=proposal.source, reason=reason))
+    return out
 
 
 def feature_position(track: Track, feature: str) -> float | None:
@@ -95,34 +104,56 @@ def tilts_of(mood: Mood, steer_tilts: Iterable[Tilt]) -> dict[str, float]:
 def refine(
     candidates: Sequence[Candidate],
     facts: Mapping[TrackId, Track],
+    rules: Constraints,
     *,
-    banned: frozenset[ArtistId],
-    instrumental: bool,
-    tilts: Mapping[str, float],
+    counts: Mapping[TrackId, int] | None = None,
 ) -> list[Candidate]:
-    """Drop what must not play, merge duplicate songs, apply tilts; best first."""
+    """Drop what must not play, merge duplicate songs, apply tilts and the familiarity prior
+    (``counts``: playlists per track); best first."""
     seen_songs: set[tuple[str, str]] = set()
     out: list[Candidate] = []
     for c in candidates:
         track = facts.get(c.track)
         if track is None:  # a vector without a catalog row: the index is ahead of the catalog
             continue
-        if track.artist.id in banned:
-            continue
-        instr = track.features.instrumentalness
-        if instrumental and instr is not None and instr < VOCAL_LIMIT:
+        if not _allowed(track, rules):
             continue
         song = (track.artist.id, normalize_name(track.name))
         if song in seen_songs:
             continue
         seen_songs.add(song)
         score = c.score
-        if tilts:
-            lean = sum(d * (feature_position(track, f) or 0.0) for f, d in tilts.items())
+        if rules.tilts:
+            lean = sum(d * (feature_position(track, f) or 0.0) for f, d in rules.tilts.items())
             score *= math.exp(TILT_STRENGTH * lean)
+        if rules.prior and counts:
+            score *= 1.0 + rules.prior * math.log1p(counts.get(c.track, 0))
         out.append(replace(c, score=score, artist=track.artist.id))
     out.sort(key=lambda c: (-c.score, c.track))
     return out
+
+
+def _allowed(track: Track, rules: Constraints) -> bool:
+    """The hard limits, checked again on catalog facts: sources that do not search the store
+    (playlist votes) bring candidates its filter never saw."""
+    if track.id in rules.never or track.artist.id in rules.banned:
+        return False
+    instr = track.features.instrumentalness
+    if rules.instrumental and instr is not None and instr < VOCAL_LIMIT:
+        return False
+    if rules.explicit is False and track.explicit is True:
+        return False
+    if rules.explicit is True and track.explicit is not True:
+        return False
+    if rules.year_min is not None or rules.year_max is not None:
+        year = track.year or track.decade
+        if year is None:
+            return False
+        if rules.year_min is not None and year < rules.year_min:
+            return False
+        if rules.year_max is not None and year > rules.year_max:
+            return False
+    return True
 
 
 def artist_cap(batch_size: int) -> int:
@@ -163,6 +194,28 @@ def choose(
         picked += [c for c in capped if c.track not in chosen][: n - len(picked)]
     # A batch is shown best first: the listener judges a station by its first card.
     picked.sort(key=lambda c: (-c.score, c.track))
+    return picked
+
+
+def ensure_one_from(
+    chosen: Sequence[Candidate], ranked: Sequence[Candidate], source: str
+) -> list[Candidate]:
+    """``chosen`` with at least one candidate from ``source`` when the ranking has one: the
+    best such candidate (of an artist not yet in the batch) replaces the weakest pick.
+
+    A listener who just liked something should see it count in the very next batch, even on a
+    station whose mood and genre sources agree on something else."""
+    picked = list(chosen)
+    if not picked or any(c.source == source for c in picked):
+        return picked
+    artists = {c.artist for c in picked}
+    taken = {c.track for c in picked}
+    for c in ranked:
+        if c.source == source and c.track not in taken and c.artist not in artists:
+            weakest = min(range(len(picked)), key=lambda i: (picked[i].score, picked[i].track))
+            picked[weakest] = c
+            picked.sort(key=lambda x: (-x.score, x.track))
+            return picked
     return picked
 
 

@@ -11,20 +11,28 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from recommender.encoder import TextEncoder
-from recommender.station.blend import Candidate, choose, fuse, refine, tilts_of
+from recommender.station.blend import (
+    Candidate,
+    Constraints,
+    choose,
+    ensure_one_from,
+    fuse,
+    refine,
+    tilts_of,
+)
 from recommender.station.context import StationContext
 from recommender.station.genres import GenreIndex
 from recommender.station.ports import TrackCatalog
-from recommender.station.reasons import Reason, Why, render
+from recommender.station.reasons import render
 from recommender.station.signals import Signals, TextMemo, gather
-from recommender.station.sources import DEFAULT_SOURCES, Proposal, Source
+from recommender.station.sources import DEFAULT_SOURCES, LikedSource, Proposal, Source
 from vectorstore.base import CollectionName, Filter, VectorName, VectorStore
-from wavelength.domain import Pick, TrackId
+from wavelength.domain import Familiarity, Pick, TrackId
 
 # Each source proposes this many tracks; enough that filters, the artist cap and the
 # discovery band still leave a full batch after many batches on one station.
@@ -70,7 +78,7 @@ class StationComposer:
         self._sources = tuple(sources)
         self._pool = pool
         self._spaces: frozenset[VectorName] | None = None
-        self._playlist_cf = False
+        self._has_playlists = False
         self._genres: GenreIndex | None = None
         self.timings = Timings()
 
@@ -92,16 +100,16 @@ class StationComposer:
                 )
             playlists = self._store.info(CollectionName.PLAYLISTS)
             self._spaces = frozenset(tracks.dims)
-            self._playlist_cf = playlists is not None and VectorName.CF in playlists.dims
-        return self._spaces, self._playlist_cf
+            self._has_playlists = playlists is not None and playlists.points > 0
+        return self._spaces, self._has_playlists
 
     def signals(self, ctx: StationContext) -> Signals:
-        spaces, playlist_cf = self._layout()
+        spaces, has_playlists = self._layout()
         if self._genres is None:
             self._genres = GenreIndex(self._catalog.genres())
         with self.timings.stage("encode"):
             return gather(
-                ctx, store=self._store, memo=self._memo, spaces=spaces, playlist_cf=playlist_cf,
+                ctx, store=self._store, memo=self._memo, spaces=spaces, has_playlists=has_playlists,
                 catalog=self._catalog, genre_index=self._genres,
             )  # fmt: skip
 
@@ -113,14 +121,8 @@ class StationComposer:
             fused = fuse(proposals)
             window = fused[: max(REFINE_WINDOW, 2 * (pool or self._pool))]
             facts = self._catalog.tracks(c.track for c in window)
-            mood = ctx.station.mood
-            return refine(
-                window,
-                facts,
-                banned=ctx.banned_artists,
-                instrumental=mood.instrumental,
-                tilts=tilts_of(mood, (t for s in ctx.station.steers for t in s.tilts)),
-            )
+            counts = self._catalog.playlist_counts(c.track for c in window)
+            return refine(window, facts, constraints(ctx), counts=counts)
 
     def rank(self, ctx: StationContext, *, n: int = 100) -> tuple[list[TrackId], np.ndarray]:
         """The top ``n`` of the station's ranking as ``(ids, scores)``, no band or cap (the
@@ -146,8 +148,8 @@ class StationComposer:
                 familiarity=ctx.station.tuning.familiarity,
                 rng=rng or random.Random(),
             )
-            signals_positives = self._positives_for_attribution(ctx, chosen)
-            chosen = self._attribute(chosen, signals_positives)
+            if ctx.positives:
+                chosen = ensure_one_from(chosen, ranked, LikedSource.name)
             texts = render((c.reason for c in chosen), self._catalog)
         return [
             Pick(
@@ -173,37 +175,28 @@ class StationComposer:
         out = []
         with self.timings.stage("search"):
             for source in self._sources:
-                proposal = source.propose(ctx, signals, store=self._store, where=where, pool=pool)
+                proposal = source.propose(
+                    ctx, signals, store=self._store, catalog=self._catalog, where=where, pool=pool
+                )
                 if proposal is not None and proposal.ids:
                     out.append(proposal)
         return out
 
-    def _positives_for_attribution(
-        self, ctx: StationContext, chosen: Sequence[Candidate]
-    ) -> dict[VectorName, tuple[list[TrackId], np.ndarray, dict[str, np.ndarray]]]:
-        """Vectors of the liked tracks and of the chosen liked-source picks, per space."""
-        out: dict[VectorName, tuple[list[TrackId], np.ndarray, dict[str, np.ndarray]]] = {}
-        liked = [t for t, _ in ctx.positives]
-        for space in {c.attribute_in for c in chosen if c.attribute_in is not None}:
-            ids = [c.track for c in chosen if c.attribute_in is space]
-            found = self._store.vectors(CollectionName.TRACKS, [*liked, *ids], using=space)
-            have = [t for t in liked if t in found]
-            if have:
-                out[space] = (have, np.stack([found[t] for t in have]), found)
-        return out
 
-    @staticmethod
-    def _attribute(
-        chosen: Sequence[Candidate],
-        positives: dict[VectorName, tuple[list[TrackId], np.ndarray, dict[str, np.ndarray]]],
-    ) -> list[Candidate]:
-        """A liked-source pick names the liked track it is closest to."""
-        out = []
-        for c in chosen:
-            entry = positives.get(c.attribute_in) if c.attribute_in is not None else None
-            if entry is not None and c.track in entry[2]:
-                liked, matrix, found = entry
-                best = liked[int(np.argmax(matrix @ found[c.track]))]
-                c = replace(c, reason=Reason(Why.LIKED, best, c.reason.collaborative))
-            out.append(c)
-        return out
+# Familiarity as a prior: how much being on many human playlists counts. "Play it safe" leans
+# on it; "surprise me" ignores it.
+FAMILIARITY_PRIOR = {Familiarity.SAFE: 0.3, Familiarity.BALANCED: 0.15, Familiarity.SURPRISE: 0.0}
+
+
+def constraints(ctx: StationContext) -> Constraints:
+    mood = ctx.station.mood
+    return Constraints(
+        banned=ctx.banned_artists,
+        never=ctx.never,
+        instrumental=mood.instrumental,
+        year_min=mood.year_min,
+        year_max=mood.year_max,
+        explicit=mood.explicit,
+        tilts=tilts_of(mood, (t for s in ctx.station.steers for t in s.tilts)),
+        prior=FAMILIARITY_PRIOR[ctx.station.tuning.familiarity],
+    )

@@ -33,7 +33,7 @@ EXAMPLES_CAP = 1.5
 @dataclass(frozen=True, slots=True)
 class Signals:
     spaces: frozenset[VectorName]  # which track vectors exist in the store
-    playlist_cf: bool  # whether playlists have collaborative vectors (the title route)
+    has_playlists: bool  # whether human playlists are indexed (the title route)
     mood_vector: Vector | None  # the mood text alone
     text_query: Vector | None  # mood + steers + examples - negatives, in the text space
     liked_query: dict[VectorName, Vector] = field(default_factory=dict)  # positives - negatives
@@ -82,7 +82,7 @@ def gather(
     store: VectorStore,
     memo: TextMemo,
     spaces: frozenset[VectorName],
-    playlist_cf: bool,
+    has_playlists: bool,
     catalog: TrackCatalog,
     genre_index: GenreIndex,
 ) -> Signals:
@@ -112,7 +112,7 @@ def gather(
 
     # One dislike pushes half as far as two; more than two push no further.
     pull = NEGATIVE_PULL * tuning.dislike * min(1.0, sum(neg_weights.values()) / 2)
-    partial = Signals(spaces, playlist_cf, mood_vector, None, {}, negative_mean, pull)
+    partial = Signals(spaces, has_playlists, mood_vector, None, {}, negative_mean, pull)
     liked_query: dict[VectorName, Vector] = {}
     for space in spaces:
         if positives[space]:
@@ -149,7 +149,7 @@ def gather(
         named_genres=named,
         genres=genres,
         spaces=spaces,
-        playlist_cf=playlist_cf,
+        has_playlists=has_playlists,
         mood_vector=mood_vector,
         text_query=text_query,
         liked_query=liked_query,

@@ -21,13 +21,17 @@ TRACKS = [
     track(2, name="Red", artist_name="Bob", explicit=True, popularity=40),
     track(3, name="Green", artist_name="Cy", genre="Cool Jazz, bebop"),
 ]  # fmt: skip
-PLAYLIST = playlist(7, TRACKS, name="rainy day")
+PLAYLIST = playlist(7, TRACKS[:2], name="rainy day")
 
 
 @pytest.fixture(params=["sql", "fake"])
 def facts(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TrackCatalog]:
     if request.param == "fake":
-        yield FakeTrackCatalog(TRACKS, playlists={PLAYLIST.id: PLAYLIST.name})
+        yield FakeTrackCatalog(
+            TRACKS,
+            playlists={PLAYLIST.id: PLAYLIST.name},
+            members={PLAYLIST.id: [t.id for t in PLAYLIST.tracks]},
+        )
         return
     engine = make_engine(f"sqlite:///{tmp_path / 'facts.db'}")
     upgrade(engine)
@@ -77,3 +81,10 @@ def test_sql_answers_are_memoised_until_cleared(tmp_path: Path) -> None:
 
 def test_genre_vocabulary_joins_track_and_artist_genres(facts: TrackCatalog) -> None:
     assert facts.genres() == {"jazz", "cool jazz", "bebop"}
+
+
+def test_playlist_members_and_counts(facts: TrackCatalog) -> None:
+    members = facts.playlist_tracks([PlaylistId("mpd:7"), PlaylistId("mpd:99")])
+    assert members == {PlaylistId("mpd:7"): (TRACKS[0].id, TRACKS[1].id)}
+    counts = facts.playlist_counts([TRACKS[0].id, TRACKS[2].id, TrackId("spotify:track:x")])
+    assert counts == {TRACKS[0].id: 1, TRACKS[2].id: 0, TrackId("spotify:track:x"): 0}

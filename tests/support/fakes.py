@@ -77,7 +77,9 @@ class FakeTrackCatalog:
         tracks: Iterable[Track] = (),
         *,
         playlists: Mapping[PlaylistId, str] | None = None,
+        members: Mapping[PlaylistId, Sequence[TrackId]] | None = None,
     ) -> None:
+        self._members = {p: tuple(ts) for p, ts in (members or {}).items()}
         self._tracks = {t.id: t for t in tracks}
         self._artists = {t.artist.id: t.artist for t in self._tracks.values()}
         self._playlists = dict(playlists or {})
@@ -97,6 +99,12 @@ class FakeTrackCatalog:
 
     def playlist_names(self, ids: Iterable[PlaylistId]) -> dict[PlaylistId, str]:
         return {p: self._playlists[p] for p in ids if p in self._playlists}
+
+    def playlist_tracks(self, ids: Iterable[PlaylistId]) -> dict[PlaylistId, tuple[TrackId, ...]]:
+        return {p: self._members[p] for p in ids if p in self._members}
+
+    def playlist_counts(self, ids: Iterable[TrackId]) -> dict[TrackId, int]:
+        return {t: sum(t in m for m in self._members.values()) for t in ids}
 
 
 class FakeNameIndex:

@@ -49,6 +49,7 @@ def _payload(c: int, genre: str, k: int) -> Payload:
         year=None if k == 3 else 1960 + 10 * c + k,
         explicit={0: True, 1: False, 2: None}[k % 3],
         popularity=None if k == 4 else 10 * k + c,
+        cf_borrowed={1: True, 2: False}.get(k),  # True, False and unknown all occur
     )
 
 
@@ -90,6 +91,7 @@ def matches(point: Point, where: Filter) -> bool:
         or (p.popularity is not None and p.popularity >= where.popularity_min),
         where.popularity_max is None
         or (p.popularity is not None and p.popularity <= where.popularity_max),
+        not where.own_cf_only or p.cf_borrowed is not True,
     ]
     return all(checks)
 

@@ -34,6 +34,7 @@ def test_the_payload_keeps_the_original_id() -> None:
         "year": 1999,
         "explicit": None,
         "popularity": None,
+        "cf_borrowed": None,
     }
 
 

@@ -88,6 +88,7 @@ FILTERS = {
     "popularity_min": Filter(popularity_min=40),
     "popularity_max": Filter(popularity_max=25),
     "popularity_range": Filter(popularity_min=20, popularity_max=52),
+    "own_cf_only": Filter(own_cf_only=True),
     "combined": Filter(
         genres_any=("jazz", "metal", "pop"),
         year_min=1961,

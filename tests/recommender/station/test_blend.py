@@ -5,7 +5,15 @@ from dataclasses import replace
 
 import pytest
 
-from recommender.station.blend import Candidate, choose, feature_position, fuse, refine
+from recommender.station.blend import (
+    Candidate,
+    Constraints,
+    choose,
+    ensure_one_from,
+    feature_position,
+    fuse,
+    refine,
+)
 from recommender.station.reasons import Reason, Why
 from recommender.station.sources import Proposal
 from tests.support.factories import features, track
@@ -55,9 +63,7 @@ def test_refine_drops_banned_artists_unknown_tracks_and_duplicate_songs() -> Non
     out = refine(
         [cand(a, 3), cand(dup, 2), Candidate(ghost, 1.5, "mood", MOOD), cand(b, 1)],
         facts(a, dup, b),
-        banned=frozenset({b.artist.id}),
-        instrumental=False,
-        tilts={},
+        Constraints(banned=frozenset({b.artist.id})),
     )
     assert [c.track for c in out] == [a.id]
     assert out[0].artist == a.artist.id
@@ -70,8 +76,8 @@ def test_refine_no_vocals_drops_known_vocal_tracks_only() -> None:
     out = refine(
         [cand(vocal, 3), cand(instrumental, 2), cand(unknown, 1)],
         facts(vocal, instrumental, unknown),
-        banned=frozenset(), instrumental=True, tilts={},
-    )  # fmt: skip
+        Constraints(instrumental=True),
+    )
     assert [c.track for c in out] == [instrumental.id, unknown.id]
 
 
@@ -79,14 +85,38 @@ def test_tilts_reorder_by_feature() -> None:
     loud = track(1, artist_name="A", features=features(energy=0.95))
     calm = track(2, artist_name="B", features=features(energy=0.1))
     ranked = [cand(loud, 1.0), cand(calm, 0.9)]
-    assert (
-        refine(ranked, facts(loud, calm), banned=frozenset(), instrumental=False, tilts={})[0].track
-        == loud.id
-    )
-    calmer = refine(
-        ranked, facts(loud, calm), banned=frozenset(), instrumental=False, tilts={"energy": -1}
-    )
+    assert refine(ranked, facts(loud, calm), Constraints())[0].track == loud.id
+    calmer = refine(ranked, facts(loud, calm), Constraints(tilts={"energy": -1}))
     assert calmer[0].track == calm.id
+
+
+def test_refine_enforces_the_hard_limits_on_catalog_facts() -> None:
+    """Playlist votes never pass the store's filter, so refine checks the limits again."""
+    old = track(1, artist_name="A", year=1962, explicit=False)
+    new = track(2, artist_name="B", year=2015, explicit=True)
+    decade = track(3, artist_name="C", decade=1960)
+    unknown = track(4, artist_name="D")
+    ranked = [cand(old, 4), cand(new, 3), cand(decade, 2), cand(unknown, 1)]
+    known = facts(old, new, decade, unknown)
+
+    def kept(rules: Constraints) -> list[TrackId]:
+        return [c.track for c in refine(ranked, known, rules)]
+
+    assert kept(Constraints(year_min=1960, year_max=1969)) == [old.id, decade.id]
+    assert kept(Constraints(explicit=False)) == [old.id, decade.id, unknown.id]
+    assert kept(Constraints(explicit=True)) == [new.id]
+    assert kept(Constraints(never=frozenset({old.id, unknown.id}))) == [new.id, decade.id]
+
+
+def test_the_familiarity_prior_lifts_tracks_on_many_playlists() -> None:
+    rare = track(1, artist_name="A")
+    common = track(2, artist_name="B")
+    ranked = [cand(rare, 1.0), cand(common, 0.9)]
+    counts = {rare.id: 0, common.id: 50}
+    plain = refine(ranked, facts(rare, common), Constraints(), counts=counts)
+    assert plain[0].track == rare.id  # no prior, no lift
+    lifted = refine(ranked, facts(rare, common), Constraints(prior=0.15), counts=counts)
+    assert lifted[0].track == common.id
 
 
 def test_feature_positions() -> None:
@@ -140,3 +170,16 @@ def test_a_short_band_is_filled_from_the_rest() -> None:
     picked = choose(items, n=5, familiarity=Familiarity.SURPRISE, rng=random.Random(1))
     assert len(picked) == 5
     assert choose([], n=5, familiarity=Familiarity.BALANCED, rng=random.Random(1)) == []
+
+
+def test_a_liked_pick_makes_it_into_the_batch() -> None:
+    items = ranked(30, artists=30)
+    liked = [replace(c, source="liked") for c in items[20:23]]
+    ranking = items[:20] + liked + items[23:]
+    batch = choose(ranking, n=5, familiarity=Familiarity.SAFE, rng=random.Random(0))
+    assert all(c.source == "mood" for c in batch)
+    fixed = ensure_one_from(batch, ranking, "liked")
+    assert [c.source for c in fixed].count("liked") == 1
+    assert liked[0] in fixed and batch[-1] not in fixed  # the weakest pick made room
+    assert ensure_one_from(fixed, ranking, "liked") == fixed  # already there: unchanged
+    assert ensure_one_from(batch, items, "liked") == batch  # nothing liked: unchanged
