@@ -30,7 +30,13 @@ from recommender.station.genres import GenreIndex
 from recommender.station.ports import TrackCatalog
 from recommender.station.reasons import render
 from recommender.station.signals import Signals, TextMemo, gather
-from recommender.station.sources import DEFAULT_SOURCES, LikedSource, Proposal, Source
+from recommender.station.sources import (
+    DEFAULT_SOURCES,
+    LikedSource,
+    Lookup,
+    Proposal,
+    Source,
+)
 from vectorstore.base import CollectionName, Filter, VectorName, VectorStore
 from wavelength.domain import Familiarity, Pick, TrackId
 
@@ -172,12 +178,11 @@ class StationComposer:
             year_max=mood.year_max,
             explicit=mood.explicit,
         )
+        look = Lookup(store=self._store, catalog=self._catalog, where=where, pool=pool)
         out = []
         with self.timings.stage("search"):
             for source in self._sources:
-                proposal = source.propose(
-                    ctx, signals, store=self._store, catalog=self._catalog, where=where, pool=pool
-                )
+                proposal = source.propose(ctx, signals, look)
                 if proposal is not None and proposal.ids:
                     out.append(proposal)
         return out

@@ -41,27 +41,33 @@ class Proposal:
     reasons: Mapping[TrackId, Reason] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """Where a source looks, and within what: the same for every source of one compose."""
+
+    store: VectorStore
+    catalog: TrackCatalog
+    where: Filter  # the station's hard limits, for store searches
+    pool: int  # how many candidates a source proposes
+
+
 class Source(Protocol):
     name: str
 
-    def propose(
-        self,
-        ctx: StationContext,
-        signals: Signals,
-        *,
-        store: VectorStore,
-        catalog: TrackCatalog,
-        where: Filter,
-        pool: int,
-    ) -> Proposal | None: ...
+    def propose(self, ctx: StationContext, signals: Signals, look: Lookup) -> Proposal | None:
+        """Candidates for this station, or None when this source has nothing to say."""
+        ...
 
 
 def _search(
-    store: VectorStore, space: VectorName, vector: Vector, *, where: Filter, pool: int
+    look: Lookup, space: VectorName, vector: Vector, *, where: Filter | None = None
 ) -> tuple[list[TrackId], list[float]]:
+    where = look.where if where is None else where
     if space is VectorName.CF:
         where = replace(where, own_cf_only=True)
-    hits = store.search(CollectionName.TRACKS, using=space, vector=vector, n=pool, where=where)
+    hits = look.store.search(
+        CollectionName.TRACKS, using=space, vector=vector, n=look.pool, where=where
+    )
     return [TrackId(h.id) for h in hits], [h.score for h in hits]
 
 
@@ -84,19 +90,10 @@ def _ranked(scores: Mapping[TrackId, float], pool: int) -> tuple[list[TrackId], 
 class MoodSource:
     name = "mood"
 
-    def propose(
-        self,
-        ctx: StationContext,
-        signals: Signals,
-        *,
-        store: VectorStore,
-        catalog: TrackCatalog,
-        where: Filter,
-        pool: int,
-    ) -> Proposal | None:
+    def propose(self, ctx: StationContext, signals: Signals, look: Lookup) -> Proposal | None:
         if signals.text_query is None or VectorName.TEXT not in signals.spaces:
             return None
-        ids, scores = _search(store, VectorName.TEXT, signals.text_query, where=where, pool=pool)
+        ids, scores = _search(look, VectorName.TEXT, signals.text_query)
         mood = ctx.station.mood
         if mood.text:  # quote what the listener typed, not the encoder's trimmed words
             reason = Reason(Why.MOOD, mood.original)
@@ -121,23 +118,14 @@ class GenreSource:
 
     name = "genre"
 
-    def propose(
-        self,
-        ctx: StationContext,
-        signals: Signals,
-        *,
-        store: VectorStore,
-        catalog: TrackCatalog,
-        where: Filter,
-        pool: int,
-    ) -> Proposal | None:
+    def propose(self, ctx: StationContext, signals: Signals, look: Lookup) -> Proposal | None:
         if not signals.genres or VectorName.TEXT not in signals.spaces:
             return None
         query = signals.text_query
         if query is None:
             return None
-        tagged = replace(where, genres_any=signals.genres)
-        ids, scores = _search(store, VectorName.TEXT, query, where=tagged, pool=pool)
+        tagged = replace(look.where, genres_any=signals.genres)
+        ids, scores = _search(look, VectorName.TEXT, query, where=tagged)
         mood = ctx.station.mood
         if signals.named_genres:
             reason = Reason(Why.GENRE, signals.named_genres[0])
@@ -164,19 +152,10 @@ PLAYLIST_WEIGHT = 2.5  # 1.5 → 2.5: title-only R-precision 0.072 → 0.079 (va
 class PlaylistSource:
     name = "playlists"
 
-    def propose(
-        self,
-        ctx: StationContext,
-        signals: Signals,
-        *,
-        store: VectorStore,
-        catalog: TrackCatalog,
-        where: Filter,
-        pool: int,
-    ) -> Proposal | None:
+    def propose(self, ctx: StationContext, signals: Signals, look: Lookup) -> Proposal | None:
         if signals.mood_vector is None or not signals.has_playlists:
             return None
-        hits = store.search(
+        hits = look.store.search(
             CollectionName.PLAYLISTS, using=VectorName.TEXT, vector=signals.mood_vector,
             n=PLAYLIST_POOL,
         )  # fmt: skip
@@ -188,19 +167,19 @@ class PlaylistSource:
             for h in hits
             if (w := max(h.score, 0.0) ** PLAYLIST_SHARPNESS) >= PLAYLIST_MIN_SHARE * top
         ]
-        members = catalog.playlist_tracks(PlaylistId(h.id) for h, _ in voters)
+        members = look.catalog.playlist_tracks(PlaylistId(h.id) for h, _ in voters)
         votes: dict[TrackId, float] = {}
         voter: dict[TrackId, tuple[float, str]] = {}
         for hit, weight in voters:
             for track in set(members.get(PlaylistId(hit.id), ())):
-                if track in ctx.never or track in where.exclude_ids:
+                if track in ctx.never or track in look.where.exclude_ids:
                     continue
                 votes[track] = votes.get(track, 0.0) + weight
                 if track not in voter or weight > voter[track][0]:
                     voter[track] = (weight, hit.id)
         if not votes:
             return None
-        ids, scores = _ranked(votes, pool)
+        ids, scores = _ranked(votes, look.pool)
         reasons = {t: Reason(Why.PLAYLISTS, voter[t][1], collaborative=True) for t in ids}
         weight = ctx.station.tuning.style * PLAYLIST_WEIGHT * _mood_share(signals)
         return Proposal(self.name, ids, scores, weight, reasons[ids[0]], reasons)
@@ -213,16 +192,7 @@ SEED_WEIGHT = 1.5
 class SeedSource:
     name = "seed"
 
-    def propose(
-        self,
-        ctx: StationContext,
-        signals: Signals,
-        *,
-        store: VectorStore,
-        catalog: TrackCatalog,
-        where: Filter,
-        pool: int,
-    ) -> Proposal | None:
+    def propose(self, ctx: StationContext, signals: Signals, look: Lookup) -> Proposal | None:
         for space in (VectorName.CF, VectorName.TEXT):  # co-occurrence first, where it exists
             artists = signals.seed_artists.get(space, {})
             tracks = signals.seed_tracks.get(space, {})
@@ -233,7 +203,7 @@ class SeedSource:
             )
             if query is None:
                 continue
-            ids, scores = _search(store, space, query, where=where, pool=pool)
+            ids, scores = _search(look, space, query)
             collaborative = space is VectorName.CF
             reason = (
                 Reason(Why.SEED_ARTIST, next(iter(artists)), collaborative)
@@ -255,16 +225,7 @@ LIKED_QUERIES = 6
 class LikedSource:
     name = "liked"
 
-    def propose(
-        self,
-        ctx: StationContext,
-        signals: Signals,
-        *,
-        store: VectorStore,
-        catalog: TrackCatalog,
-        where: Filter,
-        pool: int,
-    ) -> Proposal | None:
+    def propose(self, ctx: StationContext, signals: Signals, look: Lookup) -> Proposal | None:
         space = VectorName.CF if signals.positives.get(VectorName.CF) else VectorName.TEXT
         positives = signals.positives.get(space, {})
         if not positives:
@@ -277,7 +238,7 @@ class LikedSource:
             query = signals.away_from_negatives(positives[liked], space)
             if query is None:
                 continue
-            ids, cosines = _search(store, space, query, where=where, pool=pool)
+            ids, cosines = _search(look, space, query)
             for track, cosine in zip(ids, cosines, strict=True):
                 part = weights[liked] * max(cosine, 0.0)
                 scores[track] = scores.get(track, 0.0) + part
@@ -285,7 +246,7 @@ class LikedSource:
                     best[track] = (part, liked)
         if not scores:
             return None
-        ids, ranked_scores = _ranked(scores, pool)
+        ids, ranked_scores = _ranked(scores, look.pool)
         collaborative = space is VectorName.CF
         reasons = {t: Reason(Why.LIKED, best[t][1], collaborative) for t in ids}
         weight = ctx.station.tuning.like * min(
