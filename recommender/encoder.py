@@ -72,13 +72,14 @@ class DevicePlan:
 
 
 def plan_device(requested: str | None, batch_size: int | None) -> DevicePlan:
-    """CUDA with fp16 and big batches when a GPU is present; CPU with small batches otherwise
-    (on CPU, batches past ~64 only cost memory: the matmuls are already saturated)."""
+    """CUDA with fp16 and big batches when a GPU is present; CPU with small batches otherwise:
+    on 2 CPU cores batches of 32 encoded 160 sentences/s, 64 gave 149 and 256 gave 129 (padding
+    to the longest text costs more than bigger matmuls save; benchmarks/bench_encoder.py)."""
     import torch
 
     device = requested or ("cuda" if torch.cuda.is_available() else "cpu")
     on_gpu = device.startswith("cuda")
-    return DevicePlan(device=device, half=on_gpu, batch_size=batch_size or (1024 if on_gpu else 64))
+    return DevicePlan(device=device, half=on_gpu, batch_size=batch_size or (1024 if on_gpu else 32))
 
 
 class SentenceEncoder:

@@ -31,19 +31,20 @@ from recommender.station.ports import TrackCatalog
 from recommender.station.reasons import render
 from recommender.station.signals import Signals, TextMemo, gather
 from recommender.station.sources import (
-    DEFAULT_SOURCES,
     LikedSource,
     Lookup,
     Proposal,
     Source,
+    default_sources,
 )
 from vectorstore.base import CollectionName, Filter, VectorName, VectorStore
 from wavelength.domain import Familiarity, Pick, TrackId
 
 # Each source proposes this many tracks; enough that filters, the artist cap and the
-# discovery band still leave a full batch after many batches on one station.
+# discovery band (ranks up to 10 batches deep) still leave a full batch.
 DEFAULT_POOL = 150
-# Catalog facts (artist, features) are read for the top of the fused list only.
+# Catalog facts (artist, features) are read for the top of the fused list only: enough for the
+# surprise band after duplicates and limits are dropped.
 REFINE_WINDOW = 120
 
 
@@ -73,7 +74,7 @@ class StationComposer:
         store: VectorStore,
         encoder: TextEncoder,
         catalog: TrackCatalog,
-        sources: Sequence[Source] = DEFAULT_SOURCES,
+        sources: Sequence[Source] | None = None,
         pool: int = DEFAULT_POOL,
     ) -> None:
         if pool < 1:
@@ -81,7 +82,8 @@ class StationComposer:
         self._store = store
         self._memo = TextMemo(encoder)
         self._catalog = catalog
-        self._sources = tuple(sources)
+        self._custom_sources = sources is not None
+        self._sources = tuple(sources) if sources is not None else default_sources()
         self._pool = pool
         self._spaces: frozenset[VectorName] | None = None
         self._has_playlists = False
@@ -92,6 +94,8 @@ class StationComposer:
         """Forget what the store and catalog held (after an ingest or ``wavelength train``)."""
         self._spaces = None
         self._genres = None
+        if not self._custom_sources:
+            self._sources = default_sources()
 
     @property
     def catalog(self) -> TrackCatalog:
@@ -119,16 +123,19 @@ class StationComposer:
                 catalog=self._catalog, genre_index=self._genres,
             )  # fmt: skip
 
-    def candidates(self, ctx: StationContext, *, pool: int | None = None) -> list[Candidate]:
-        """Every source's proposals, fused and refined: the station's ranking, best first."""
+    def candidates(
+        self, ctx: StationContext, *, pool: int | None = None, window: int = REFINE_WINDOW
+    ) -> list[Candidate]:
+        """Every source's proposals, fused and refined: the station's ranking, best first.
+        Only the top ``window`` of the fused list is refined (and can come back)."""
         signals = self.signals(ctx)
         proposals = self._propose(ctx, signals, pool or self._pool)
         with self.timings.stage("compose"):
             fused = fuse(proposals)
-            window = fused[: max(REFINE_WINDOW, 2 * (pool or self._pool))]
-            facts = self._catalog.tracks(c.track for c in window)
-            counts = self._catalog.playlist_counts(c.track for c in window)
-            return refine(window, facts, constraints(ctx), counts=counts)
+            top = fused[:window]
+            facts = self._catalog.tracks(c.track for c in top)
+            counts = self._catalog.playlist_counts(c.track for c in top)
+            return refine(top, facts, constraints(ctx), counts=counts)
 
     def rank(self, ctx: StationContext, *, n: int = 100) -> tuple[list[TrackId], np.ndarray]:
         """The top ``n`` of the station's ranking as ``(ids, scores)``, no band or cap (the
@@ -136,7 +143,9 @@ class StationComposer:
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
         self.timings = Timings()
-        ranked = self.candidates(ctx, pool=max(self._pool, n))[:n]
+        # Refine twice as deep as asked: duplicates and limits drop some of the top.
+        ranked = self.candidates(ctx, pool=max(self._pool, n), window=max(REFINE_WINDOW, 2 * n))
+        ranked = ranked[:n]
         return [c.track for c in ranked], np.array([c.score for c in ranked], dtype=np.float32)
 
     def next_batch(

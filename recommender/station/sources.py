@@ -17,6 +17,7 @@ vector is a fair query but a poor answer (held-out MPD playlists almost never ho
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -83,7 +84,7 @@ def _mood_share(signals: Signals) -> float:
 
 
 def _ranked(scores: Mapping[TrackId, float], pool: int) -> tuple[list[TrackId], list[float]]:
-    ids = sorted(scores, key=lambda t: (-scores[t], t))[:pool]
+    ids = heapq.nsmallest(pool, scores, key=lambda t: (-scores[t], t))
     return ids, [scores[t] for t in ids]
 
 
@@ -152,35 +153,49 @@ PLAYLIST_WEIGHT = 2.5  # 1.5 → 2.5: title-only R-precision 0.072 → 0.079 (va
 class PlaylistSource:
     name = "playlists"
 
+    def __init__(self, *, memo_size: int = 256) -> None:
+        # A station's mood does not change between batches, nor do the playlists it matches:
+        # the votes are kept per mood, and only what may not play is taken out each time.
+        self._memo: dict[bytes, tuple[dict[TrackId, float], dict[TrackId, str]]] = {}
+        self._memo_size = memo_size
+
+    def _votes(self, mood: Vector, look: Lookup) -> tuple[dict[TrackId, float], dict[TrackId, str]]:
+        key = mood.tobytes()
+        if key in self._memo:
+            return self._memo[key]
+        hits = look.store.search(
+            CollectionName.PLAYLISTS, using=VectorName.TEXT, vector=mood, n=PLAYLIST_POOL
+        )
+        votes: dict[TrackId, float] = {}
+        voter: dict[TrackId, tuple[float, str]] = {}
+        if hits and hits[0].score > 0:
+            top = hits[0].score ** PLAYLIST_SHARPNESS
+            voters = [
+                (h, w)
+                for h in hits
+                if (w := max(h.score, 0.0) ** PLAYLIST_SHARPNESS) >= PLAYLIST_MIN_SHARE * top
+            ]
+            members = look.catalog.playlist_tracks(PlaylistId(h.id) for h, _ in voters)
+            for hit, weight in voters:
+                for track in set(members.get(PlaylistId(hit.id), ())):
+                    votes[track] = votes.get(track, 0.0) + weight
+                    if track not in voter or weight > voter[track][0]:
+                        voter[track] = (weight, hit.id)
+        if len(self._memo) >= self._memo_size:
+            self._memo.clear()
+        self._memo[key] = (votes, {t: pid for t, (_, pid) in voter.items()})
+        return self._memo[key]
+
     def propose(self, ctx: StationContext, signals: Signals, look: Lookup) -> Proposal | None:
         if signals.mood_vector is None or not signals.has_playlists:
             return None
-        hits = look.store.search(
-            CollectionName.PLAYLISTS, using=VectorName.TEXT, vector=signals.mood_vector,
-            n=PLAYLIST_POOL,
-        )  # fmt: skip
-        if not hits or hits[0].score <= 0:
-            return None
-        top = hits[0].score ** PLAYLIST_SHARPNESS
-        voters = [
-            (h, w)
-            for h in hits
-            if (w := max(h.score, 0.0) ** PLAYLIST_SHARPNESS) >= PLAYLIST_MIN_SHARE * top
-        ]
-        members = look.catalog.playlist_tracks(PlaylistId(h.id) for h, _ in voters)
-        votes: dict[TrackId, float] = {}
-        voter: dict[TrackId, tuple[float, str]] = {}
-        for hit, weight in voters:
-            for track in set(members.get(PlaylistId(hit.id), ())):
-                if track in ctx.never or track in look.where.exclude_ids:
-                    continue
-                votes[track] = votes.get(track, 0.0) + weight
-                if track not in voter or weight > voter[track][0]:
-                    voter[track] = (weight, hit.id)
+        all_votes, voter = self._votes(signals.mood_vector, look)
+        excluded = ctx.never | frozenset(look.where.exclude_ids)
+        votes = {t: v for t, v in all_votes.items() if t not in excluded}
         if not votes:
             return None
         ids, scores = _ranked(votes, look.pool)
-        reasons = {t: Reason(Why.PLAYLISTS, voter[t][1], collaborative=True) for t in ids}
+        reasons = {t: Reason(Why.PLAYLISTS, voter[t], collaborative=True) for t in ids}
         weight = ctx.station.tuning.style * PLAYLIST_WEIGHT * _mood_share(signals)
         return Proposal(self.name, ids, scores, weight, reasons[ids[0]], reasons)
 
@@ -219,7 +234,7 @@ class SeedSource:
 # listener who likes two different things gets both, where one averaged query found neither.
 LIKED_WEIGHT_PER_LIKE = 0.5  # 0.75 with a cap of 3 learned slower on validation (seed 11)
 LIKED_WEIGHT_CAP = 2.0
-LIKED_QUERIES = 6
+LIKED_QUERIES = 6  # the strongest likes search; each search costs about a millisecond
 
 
 class LikedSource:
@@ -255,10 +270,6 @@ class LikedSource:
         return Proposal(self.name, ids, ranked_scores, weight, reasons[ids[0]], reasons)
 
 
-DEFAULT_SOURCES: tuple[Source, ...] = (
-    MoodSource(),
-    GenreSource(),
-    PlaylistSource(),
-    SeedSource(),
-    LikedSource(),
-)
+def default_sources() -> tuple[Source, ...]:
+    """A fresh set of the station's sources (some keep memos tied to one store)."""
+    return (MoodSource(), GenreSource(), PlaylistSource(), SeedSource(), LikedSource())

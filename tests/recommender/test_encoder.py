@@ -72,7 +72,7 @@ def test_an_unknown_model_is_a_clear_error_not_a_download(tmp_path: object) -> N
 
 def test_cpu_plan_uses_small_batches_and_fp32() -> None:
     plan = plan_device("cpu", None)
-    assert (plan.device, plan.half, plan.batch_size) == ("cpu", False, 64)
+    assert (plan.device, plan.half, plan.batch_size) == ("cpu", False, 32)
     assert plan_device("cuda:0", None).half is True
     assert plan_device("cuda", None).batch_size == 1024
     assert plan_device("cpu", 8).batch_size == 8

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from recommender.station import StationComposer
-from recommender.station.sources import DEFAULT_SOURCES, MoodSource, PlaylistSource, Source
+from recommender.station.sources import MoodSource, PlaylistSource, Source
 from wavelength.evaluation.data import distinct
 from wavelength.evaluation.rankers import Popularity, Query, Ranker, StationRanker
 from wavelength.evaluation.scoring import Case
@@ -36,7 +36,7 @@ def mood_cases(playlists: Sequence[Playlist]) -> list[Case]:
 def mood_rankers(
     *, store: VectorStore, encoder: TextEncoder, catalog: TrackCatalog, popularity: Popularity
 ) -> dict[str, Ranker]:
-    def station(sources: Sequence[Source] = DEFAULT_SOURCES) -> StationRanker:
+    def station(sources: Sequence[Source] | None = None) -> StationRanker:
         return StationRanker(
             StationComposer(store=store, encoder=encoder, catalog=catalog, sources=sources)
         )
