@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from storage.names import SqlNameIndex
     from storage.track_facts import SqlTrackCatalog
     from vectorstore import CollectionName, VectorName
+    from wavelength.app import freeze_startup_heap
     from wavelength.components import open_vector_store
     from wavelength.domain import Mood, Reaction, Station, StationId, UserId
     from wavelength.settings import Settings
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     texts = [f"{m}{mod}" for mod in MODIFIERS for m in MOODS]
     rng.shuffle(texts)
     texts = (texts * (args.requests // len(texts) + 1))[: args.requests]
+    names = SqlNameIndex.load(engine)
+    freeze_startup_heap()  # as the app does once it has started
     # Warm up the model, the store and the SQLite page cache (a server has been running).
     composer.next_batch(
         StationContext.build(Station(StationId(0), UserId(0), "w", Mood("warm up", "warm up"))),
@@ -151,7 +154,6 @@ def main(argv: list[str] | None = None) -> int:
     # reactions are written for real; the user's stations are deleted as it goes).
     svc_first: list[float] = []
     svc_react: list[float] = []
-    names = SqlNameIndex.load(engine)
     service = StationService(engine=engine, composer=composer, names=names, rng=rng)
     user = service.user("bench", f"bench-{os.getpid()}-{time.time_ns()}")
     for i, text in enumerate(texts[: max(20, args.requests // 4)]):

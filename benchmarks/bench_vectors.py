@@ -249,6 +249,8 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
 
     source = Source(args.vectors, args.queries, args.seed)
     where = Filter(year_min=1990, year_max=2010, explicit=False)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)  # a fresh folder is fine to name
     workdir = Path(tempfile.mkdtemp(prefix="bench-vectors-", dir=args.workdir))
     result: dict[str, Any] = {"backend": args.worker, "points": args.points, "dim": source.dim}
     result["load_avg_start"] = os.getloadavg()[0]

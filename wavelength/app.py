@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 from typing import TYPE_CHECKING, TextIO
 
@@ -42,6 +43,15 @@ def ensure_demo_catalog(engine: Engine, *, echo: Callable[[str], None], progress
         catalog.set_meta(conn=conn, key=DEMO_VERSION, value=str(report.read))
     echo(report.summary())
     return True
+
+
+def freeze_startup_heap() -> None:
+    """Move what startup built (the name index alone is about a million strings) out of the
+    garbage collector's reach. A full collection over it took 360-400 ms and landed in the
+    slowest 1% of station requests: in A/B runs of 480 reactions at 107k tracks, p99 was
+    18-23 ms without the freeze and 13-18 ms with it (2026-11-27)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def main(
@@ -86,6 +96,7 @@ async def main(
             warming=warmup.status,
         )
         user = stations.user("console", getpass.getuser())
+        freeze_startup_heap()
         try:
             # The console blocks on stdin; a thread keeps the event loop free for the others.
             await asyncio.to_thread(run_console, conversation, stdin, stdout, user=user)

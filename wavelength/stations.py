@@ -396,12 +396,15 @@ class StationService:
         reaction: Reaction,
     ) -> Reacted:
         now = self._clock()
-        before = self._context(conn, station, user).banned_artists
+        # Only a dislike can stop an artist; other reactions skip the before/after comparison
+        # (it costs the station's whole context, twice, on the hot path of every reaction).
+        dislike = reaction is Reaction.DISLIKE
+        before = self._banned(conn, station) if dislike else frozenset()
         for track in tracks:
             fb.add_feedback(
                 conn=conn, user=user, station=station.id, track=track, reaction=reaction, now=now
             )
-        after = self._context(conn, station, user).banned_artists
+        after = self._banned(conn, station) if dislike else frozenset()
         facts = self._composer.catalog.tracks(tracks)
         newly = after - before
         banned = None
@@ -409,6 +412,14 @@ class StationService:
             artists = self._composer.catalog.artists(newly)
             banned = ", ".join(sorted(a.name for a in artists.values())) or None
         return Reacted(reaction, tuple(facts[t] for t in tracks if t in facts), banned)
+
+    def _banned(self, conn: Connection, station: Station) -> frozenset[ArtistId]:
+        """The artists this station leaves out, by its own bans and repeated dislikes."""
+        feedback = fb.feedback_for_station(conn=conn, station=station.id)
+        dislikes = [f.track for f in feedback if f.reaction is Reaction.DISLIKE]
+        facts = self._composer.catalog.tracks(dislikes)
+        artist_of = {t: facts[t].artist.id for t in dislikes if t in facts}
+        return StationContext.build(station, feedback=feedback, artist_of=artist_of).banned_artists
 
     def undo(self, user: UserId) -> tuple[Feedback, Track | None] | None:
         with self._engine.begin() as conn:

@@ -234,11 +234,36 @@ class SeedSource:
 # listener who likes two different things gets both, where one averaged query found neither.
 LIKED_WEIGHT_PER_LIKE = 0.5  # 0.75 with a cap of 3 learned slower on validation (seed 11)
 LIKED_WEIGHT_CAP = 2.0
+LIKED_SPARE = 50  # extra neighbours kept per liked track, for the tracks played meanwhile
 LIKED_QUERIES = 6  # the strongest likes search; each search costs about a millisecond
 
 
 class LikedSource:
+    """Neighbours of each liked track, summed. A liked track's neighbours are the same batch
+    after batch, so they are kept (per track, space and hard limits) and only tracks that may
+    not play are taken out: after a reaction only a newly liked track costs a search. What was
+    disliked steers the mood's queries and takes its own tracks out; it does not move these."""
+
     name = "liked"
+
+    def __init__(self, *, memo_size: int = 4096) -> None:
+        self._memo: dict[tuple[object, ...], tuple[list[TrackId], list[float]]] = {}
+        self._memo_size = memo_size
+
+    def _neighbours(
+        self, liked: TrackId, vector: Vector, space: VectorName, look: Lookup
+    ) -> tuple[list[TrackId], list[float]]:
+        limits = replace(look.where, exclude_ids=(), exclude_artist_ids=())
+        key = (liked, space, limits, look.pool)
+        found = self._memo.get(key)
+        if found is None:
+            # A little deeper than the pool: later batches take played tracks out of it.
+            deeper = replace(look, where=limits, pool=look.pool + LIKED_SPARE)
+            found = _search(deeper, space, vector)
+            if len(self._memo) >= self._memo_size:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
 
     def propose(self, ctx: StationContext, signals: Signals, look: Lookup) -> Proposal | None:
         space = VectorName.CF if signals.positives.get(VectorName.CF) else VectorName.TEXT
@@ -247,14 +272,14 @@ class LikedSource:
             return None
         weights = dict(ctx.positives)
         strongest = sorted(positives, key=lambda t: -weights[t])[:LIKED_QUERIES]
+        excluded = ctx.never | frozenset(look.where.exclude_ids)
         scores: dict[TrackId, float] = {}
         best: dict[TrackId, tuple[float, TrackId]] = {}
         for liked in strongest:
-            query = signals.away_from_negatives(positives[liked], space)
-            if query is None:
-                continue
-            ids, cosines = _search(look, space, query)
+            ids, cosines = self._neighbours(liked, positives[liked], space, look)
             for track, cosine in zip(ids, cosines, strict=True):
+                if track in excluded:
+                    continue
                 part = weights[liked] * max(cosine, 0.0)
                 scores[track] = scores.get(track, 0.0) + part
                 if track not in best or part > best[track][0]:
