@@ -123,11 +123,12 @@ def gather(
     parts: list[np.ndarray] = []
     if mood_vector is not None:
         parts.append(tuning.style * mood_vector)
-    else:  # "like Daft Punk" alone: the seeds are the style
-        seeds = [*seed_artists.get(VectorName.TEXT, {}).values(),
-                 *seed_tracks.get(VectorName.TEXT, {}).values()]  # fmt: skip
-        if seeds:
-            parts.append(tuning.style * np.mean(np.stack(seeds), axis=0))
+    # "like Radiohead but calmer": what the named artists sound like is as much the style as
+    # the words around them (the words alone, "calmer", say little about which music).
+    seeds = [*seed_artists.get(VectorName.TEXT, {}).values(),
+             *seed_tracks.get(VectorName.TEXT, {}).values()]  # fmt: skip
+    if seeds:
+        parts.append(tuning.style * np.mean(np.stack(seeds), axis=0))
     for vector, steer in zip(steer_vectors, station.steers, strict=True):
         parts.append(steer.sign * STEER_PULL * vector)
     text_positives = positives.get(VectorName.TEXT)
@@ -139,7 +140,7 @@ def gather(
         if parts
         else None
     )
-    named = genre_index.named_in(mood.original)
+    named = genre_index.named_in(mood.text)  # names taken out: "Daft Punk" is not punk
     if named:
         genres = genre_index.widen(named)
     else:
