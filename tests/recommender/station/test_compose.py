@@ -181,3 +181,19 @@ def test_an_untrained_store_says_so(world: World) -> None:
             composer.next_batch(StationContext.build(station("jazz")), n=5)
     finally:
         empty.close()
+
+
+def test_genre_words_come_from_the_mood_text_not_the_names(world: World) -> None:
+    """ "like Daft Punk" names an artist, not punk: names are taken out before genres."""
+    composer = world.composer()
+    iron = world.by_artist("Iron Noise")[0].artist
+    named = Station(
+        id=StationId(1), owner=UserId(1), name="n",
+        mood=Mood(original="like Iron Noise hip hop", text="hip hop", seed_artists=(iron.id,)),
+    )  # fmt: skip
+    assert composer.signals(StationContext.build(named)).named_genres == ("hip hop",)
+    only_name = Station(
+        id=StationId(1), owner=UserId(1), name="n",
+        mood=Mood(original="like Iron Noise metal", text="", seed_artists=(iron.id,)),
+    )  # fmt: skip
+    assert composer.signals(StationContext.build(only_name)).named_genres == ()
