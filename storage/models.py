@@ -128,6 +128,9 @@ class IdentityRow(Base):
     provider: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(128))
     display_name: Mapped[str | None] = mapped_column(Text)
+    # Set when the platform said the account can't be messaged (blocked the bot, closed DMs,
+    # deleted): scheduled deliveries skip it until the user writes again.
+    unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ListeningEventRow(Base):
@@ -241,3 +244,49 @@ class FavouriteRow(Base):
     )
     track_id: Mapped[str] = mapped_column(ForeignKey("tracks.id"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LinkCodeRow(Base):
+    """A one-time code that joins a second chat identity to a user (shown on one platform,
+    typed on the other)."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserSettingsRow(Base):
+    """Per-user preferences set with /settings; a missing row means the defaults."""
+
+    __tablename__ = "user_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    time_zone: Mapped[str] = mapped_column(String(64))
+    delivery_minute: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    daily: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChatCardRow(Base):
+    """A track card posted as a chat message, so a reaction to that message (even days later,
+    after a restart) finds its station, track and the listener it was shown to."""
+
+    __tablename__ = "chat_cards"
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(EVENT_ID, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    listener_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE"), index=True
+    )
+    track_id: Mapped[str] = mapped_column(ForeignKey("tracks.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
