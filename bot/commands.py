@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from bot.intent_types import (
+    Connect,
     Copy,
     Delete,
     FromPlaylist,
@@ -18,11 +19,15 @@ from bot.intent_types import (
     History,
     Intent,
     Join,
+    Later,
     ListStations,
     NewStation,
     Next,
+    Pause,
     React,
     Rename,
+    Resume,
+    Settings,
     Share,
     Stats,
     Switch,
@@ -211,6 +216,59 @@ def _weight(value: float | Familiarity | None) -> float | None:
     return value if isinstance(value, float) else None
 
 
+SETTINGS_HELP = (
+    "Usage: /settings tz=Europe/Berlin time=08:30 daily=on. tz is your time zone, time is when "
+    "daily picks arrive (your local time), daily turns them on or off. /settings alone shows "
+    "yours."
+)
+_SETTINGS_KEYS = {
+    "tz": "time_zone",
+    "timezone": "time_zone",
+    "time_zone": "time_zone",
+    "zone": "time_zone",
+    "time": "at",
+    "at": "at",
+    "hour": "at",
+    "daily": "daily",
+    "dm": "daily",
+    "dms": "daily",
+}
+_SETTING_PAIR = re.compile(r"([^\s=]+)\s*=\s*(\S+)")
+_ON = frozenset({"on", "yes", "true", "1", "y", "enable", "enabled"})
+_OFF = frozenset({"off", "no", "false", "0", "n", "disable", "disabled"})
+
+
+def parse_settings(text: str, args: str) -> Intent:
+    """``/settings tz=Europe/Berlin time=08:30 daily=on``; any part may be left out."""
+    values: dict[str, str] = {}
+    for key, value in _SETTING_PAIR.findall(args):
+        field = _SETTINGS_KEYS.get(key.casefold())
+        if field is None:
+            return Unknown(text, f"I don't know the setting '{key[:20]}'. {SETTINGS_HELP}")
+        values[field] = value.strip(_QUOTES)
+    if _SETTING_PAIR.sub("", args).strip(" ,;"):
+        return Unknown(text, SETTINGS_HELP)
+    daily: bool | None = None
+    if "daily" in values:
+        flag = values["daily"].casefold()
+        if flag not in _ON | _OFF:
+            return Unknown(text, f"daily is on or off. {SETTINGS_HELP}")
+        daily = flag in _ON
+    return Settings(time_zone=values.get("time_zone"), at=values.get("at"), daily=daily)
+
+
+def _connect(text: str, args: str) -> Intent:
+    code = args.strip().strip(_QUOTES).replace("-", "").replace(" ", "")
+    if not code:
+        return Connect()
+    if not re.fullmatch(r"[A-Za-z0-9]{4,12}", code):
+        return Unknown(
+            text,
+            "Usage: /connect on one account shows a code; /connect CODE on the other joins them.",
+        )
+    return Connect(code)
+
+
 def _fixed(intent: Intent) -> Callable[[str, str], Intent]:
     return lambda _text, _args: intent
 
@@ -237,5 +295,13 @@ _COMMANDS: dict[str, Callable[[str, str], Intent]] = {
     "from": lambda t, a: named(
         t, a, FromPlaylist, "Usage: /from PLAYLIST NAME, to start a station from a playlist."
     ),
+    "connect": _connect,
+    "settings": parse_settings,
+    "pause": _fixed(Pause()),
+    "resume": _fixed(Resume()),
+    **{
+        name: _fixed(Later(name))
+        for name in ("picks", "nostalgia", "mixes", "buddies", "taste", "sort", "link", "unlink")
+    },
     **{r.value: _react(r) for r in Reaction},
 }

@@ -22,6 +22,7 @@ from recommender.station import NotTrainedError
 from wavelength.stations import StationError
 
 if TYPE_CHECKING:
+    from wavelength.accounts import AccountService
     from wavelength.domain import CatalogCounts, UserId
     from wavelength.stations import Batch, StationService
 
@@ -59,7 +60,21 @@ Commands:
   /from NAME    a station from a playlist in the catalog
   /history      your reactions       /undo       take the last one back
   /why N        why card N           /stats      what the catalog holds
+  /connect      one taste on Discord and Telegram (a code to type on the other)
+  /settings tz=Europe/Berlin time=08:30 daily=on    when daily picks arrive · /pause /resume
   /help         this text            /quit       leave (console)"""
+
+# Commands whose features land in later builds; each says so instead of pretending.
+LATER = {
+    "picks": "Daily picks",
+    "nostalgia": "Nostalgia mixes",
+    "mixes": "Daily mixes",
+    "buddies": "Playlists from people with your taste",
+    "taste": "The map of your taste",
+    "sort": "Sorting your liked songs",
+    "link": "Linking Spotify",
+    "unlink": "Unlinking Spotify",
+}
 
 
 def clean(text: str) -> str:
@@ -82,13 +97,16 @@ class Conversation:
         *,
         catalog: CatalogStats,
         stations: StationService,
+        accounts: AccountService | None = None,
         max_chars: int = 2000,
         warming: Callable[[], str | None] = lambda: None,
     ) -> None:
         """``warming`` says why stations can't be composed yet (first-start training), or
-        None when they can."""
+        None when they can. Without ``accounts`` (the console) /connect and /settings say
+        they need a chat platform."""
         self._catalog = catalog
         self._stations = stations
+        self._accounts = accounts
         self._max_chars = max_chars
         self._warming = warming
 
@@ -102,7 +120,9 @@ class Conversation:
         if len(text) > self._max_chars:
             return [self._too_long(len(text))]
         intent = parse_intent(text)
-        if not isinstance(intent, (it.Help, it.Stats, it.Unknown)):
+        if isinstance(intent, (it.NewStation, it.Next, it.Switch, it.Join, it.Copy, it.Refine,
+                               it.SetFamiliarity, it.MoreLikeThis, it.NoMore, it.Tune,
+                               it.FromPlaylist)):  # fmt: skip
             waiting = self._warming()
             if waiting is not None:
                 return [Reply(waiting)]
@@ -200,7 +220,38 @@ class Conversation:
                 return self._tune(user, intent)
             case it.FromPlaylist(name=name):
                 return self._batch(s.from_catalog_playlist(user, name))
+            case it.Later(command=command):
+                what = LATER.get(command, f"/{command}")
+                return [Reply(f"{what} isn't in this build of Wavelength yet; it's coming.")]
+            case it.Connect() | it.Settings() | it.Pause() | it.Resume():
+                return [self._account(user, intent)]
         raise AssertionError(f"unhandled intent {intent!r}")  # mypy checks the match is complete
+
+    def _account(
+        self, user: UserId, intent: it.Connect | it.Settings | it.Pause | it.Resume
+    ) -> Reply:
+        a = self._accounts
+        if a is None:
+            return Reply("That works in Discord and Telegram chats, not in the console.")
+        match intent:
+            case it.Connect(code=None):
+                code, expires = a.link_code(user)
+                return Reply(render.link_code_text(code, expires))
+            case it.Connect(code=str(code)):
+                joined = a.redeem(user, code)
+                return Reply(render.connected_text(a.identities(joined)))
+            case it.Settings(time_zone=None, at=None, daily=None):
+                return Reply(render.prefs_text(a.prefs(user)))
+            case it.Settings(time_zone=tz, at=at, daily=daily):
+                prefs = a.update_prefs(user, time_zone=tz, at=at, daily=daily)
+                return Reply("Saved. " + render.prefs_text(prefs))
+            case it.Pause():
+                a.update_prefs(user, paused=True)
+                return Reply("⏸ Daily deliveries paused. /resume brings them back.")
+            case it.Resume():
+                prefs = a.update_prefs(user, paused=False)
+                return Reply("▶️ Resumed. " + render.prefs_text(prefs))
+        raise AssertionError(f"unhandled account intent {intent!r}")
 
     def _tune(self, user: UserId, i: it.Tune) -> list[Reply]:
         if (i.style, i.like, i.dislike, i.familiarity) == (None, None, None, None):

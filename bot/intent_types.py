@@ -128,6 +128,39 @@ class FromPlaylist:
 
 
 @dataclass(frozen=True, slots=True)
+class Connect:
+    """No code: show a one-time code. A code: join this account to the one that showed it."""
+
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All None: show the settings."""
+
+    time_zone: str | None = None
+    at: str | None = None  # delivery time as typed; the account service parses it
+    daily: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Stop daily deliveries for now (settings are kept)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A command whose feature is not in this build yet; the reply says so honestly."""
+
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """Nothing we can act on; ``reason`` is a friendly reply that says what would work."""
 
@@ -157,5 +190,10 @@ Intent: TypeAlias = (
     | Why
     | Tune
     | FromPlaylist
+    | Connect
+    | Settings
+    | Pause
+    | Resume
+    | Later
     | Unknown
 )

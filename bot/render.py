@@ -7,8 +7,17 @@ Frontends that can do better (Discord embeds, Telegram inline keyboards) use the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from wavelength.domain import Familiarity, Feedback, Reaction, Station, StationId, Track
+from wavelength.domain import (
+    Familiarity,
+    Feedback,
+    Reaction,
+    Station,
+    StationId,
+    Track,
+    UserPrefs,
+)
 from wavelength.stations import Batch, Card, Explanation, Reacted
 
 EMOJI = {Reaction.LIKE: "👍", Reaction.LOVE: "❤️", Reaction.DISLIKE: "👎", Reaction.SKIP: "⏭"}
@@ -141,4 +150,45 @@ def tuning_text(station: Station) -> str:
         f'"{station.name}" is tuned style={t.style:g} like={t.like:g} dislike={t.dislike:g} '
         f"discovery={t.familiarity.value}. Change it with "
         "/tune style=1.5 like=2 dislike=0.5 discovery=surprise (weights 0 to 3)."
+    )
+
+
+PLATFORM_NAMES = {"discord": "Discord", "telegram": "Telegram", "console": "the console"}
+
+
+def link_code_text(code: str, expires: datetime) -> str:
+    minutes = max(1, round((expires - datetime.now(expires.tzinfo)).total_seconds() / 60))
+    return (
+        f"🔗 Your code: {code}\nOn your other account (Discord or Telegram), send "
+        f"/connect {code} within {minutes} minutes. Both accounts then share one taste, your "
+        "stations and your reactions."
+    )
+
+
+def connected_text(identities: Sequence[tuple[str, str]]) -> str:
+    names = sorted({PLATFORM_NAMES.get(p, p) for p, _ in identities})
+    return (
+        "✅ Connected: " + " and ".join(names) + " are now one listener, with one taste, "
+        "one set of stations and one history."
+    )
+
+
+def prefs_text(prefs: UserPrefs) -> str:
+    daily = "on" if prefs.daily else "off"
+    text = f"Time zone {prefs.time_zone} · daily picks at {prefs.delivery_time} · daily DMs {daily}"
+    if prefs.paused:
+        text += " · paused (/resume)"
+    if not prefs.daily:
+        text += ". Turn them on with /settings daily=on."
+    return text
+
+
+def taste_reacted_text(reacted: Reacted, name: str | None = None) -> str:
+    """A reaction to a card on someone else's station: it counts for the reactor's taste."""
+    track = f'"{reacted.tracks[0].name}"' if reacted.tracks else "that"
+    who = f"{name}, " if name else ""
+    emoji = EMOJI[reacted.reaction]
+    return (
+        f"{emoji} Noted for your own taste, {who}{VERB[reacted.reaction]} {track}. That card "
+        "is on someone else's station, so their station isn't changed."
     )

@@ -218,15 +218,25 @@ def copy_reactions(
     return len(rows)
 
 
-def undo_last(*, conn: Connection, user: UserId, now: datetime) -> Feedback | None:
-    """Undo the user's newest live reaction of their own and return it; None when none is left.
+def undo_last(
+    *,
+    conn: Connection,
+    user: UserId,
+    now: datetime,
+    track: TrackId | None = None,
+    reaction: Reaction | None = None,
+) -> Feedback | None:
+    """Undo the user's newest live reaction of their own (of ``track`` and ``reaction`` when
+    given: a chat reaction taken off its card) and return it; None when none is left.
 
     Undoing a LOVE drops the favourite unless another live LOVE of that track remains."""
+    query = _live_feedback().where(FeedbackRow.user_id == user, FeedbackRow.copied.is_(False))
+    if track is not None:
+        query = query.where(FeedbackRow.track_id == track)
+    if reaction is not None:
+        query = query.where(FeedbackRow.reaction == reaction.value)
     row = conn.execute(
-        _live_feedback()
-        .where(FeedbackRow.user_id == user, FeedbackRow.copied.is_(False))
-        .order_by(FeedbackRow.created_at.desc(), FeedbackRow.id.desc())
-        .limit(1)
+        query.order_by(FeedbackRow.created_at.desc(), FeedbackRow.id.desc()).limit(1)
     ).first()
     if row is None:
         return None
@@ -250,6 +260,33 @@ def undo_last(*, conn: Connection, user: UserId, now: datetime) -> Feedback | No
                 )
             )
     return undone
+
+
+def shown_reason(
+    *, conn: Connection, station: StationId, listener: UserId, track: TrackId
+) -> ShownTrack | None:
+    """The newest showing of ``track`` to ``listener`` on ``station``, with its reason."""
+    r = conn.execute(
+        select(_PLAYS)
+        .where(
+            StationPlayRow.station_id == station,
+            StationPlayRow.listener_id == listener,
+            StationPlayRow.track_id == track,
+        )
+        .order_by(StationPlayRow.id.desc())
+        .limit(1)
+    ).first()
+    if r is None:
+        return None
+    return ShownTrack(
+        batch=r.batch,
+        position=r.position,
+        track=TrackId(r.track_id),
+        reason=r.reason,
+        source=r.source,
+        score=r.score,
+        shown_at=utc(r.shown_at),
+    )
 
 
 def feedback_for_station(*, conn: Connection, station: StationId) -> list[Feedback]:

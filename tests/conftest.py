@@ -20,6 +20,7 @@ from ingest.problems import ProblemLog
 from storage.db import make_engine, upgrade
 
 if TYPE_CHECKING:
+    from bot.chat import ChatEngine
     from tests.support.world import World
     from wavelength.domain import UserId
     from wavelength.stations import StationService
@@ -159,3 +160,16 @@ def user(service: StationService) -> UserId:
 @pytest.fixture
 def other(service: StationService) -> UserId:
     return service.user("test", f"other-{next(_listeners)}")
+
+
+@pytest.fixture
+def chat_engine(world: World, service: StationService) -> Iterator[ChatEngine]:
+    """The async chat engine over ``world`` (roomy flood limits; use fresh account ids per
+    test so tests never share a listener)."""
+    import asyncio
+
+    from tests.support.chat import make_chat_engine
+
+    engine = make_chat_engine(world, service)
+    yield engine
+    asyncio.run(engine.close())

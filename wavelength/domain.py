@@ -233,3 +233,17 @@ class Pick:
     score: float
     reason: str
     source: str  # which step proposed it: "mood", "liked", "seed", "playlists", ...
+
+
+@dataclass(frozen=True, slots=True)
+class UserPrefs:
+    """What /settings holds: when daily deliveries arrive, and whether they do at all."""
+
+    time_zone: str = "UTC"  # an IANA name, checked by the service
+    delivery_minute: int = 9 * 60  # minutes after local midnight: 09:00
+    daily: bool = False  # opt-in: nobody gets unasked-for DMs
+    paused: bool = False
+
+    @property
+    def delivery_time(self) -> str:
+        return f"{self.delivery_minute // 60:02d}:{self.delivery_minute % 60:02d}"

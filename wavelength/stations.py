@@ -387,6 +387,51 @@ class StationService:
                 raise StationError("That track wasn't played to you on this station.")
             return self._record(conn, user, station, [track], reaction)
 
+    def react_for_taste(self, user: UserId, track: TrackId, reaction: Reaction) -> Reacted:
+        """A reaction to a card shown to someone else: it teaches the reacting user's own
+        taste (no station), never the card owner's station."""
+        with self._engine.begin() as conn:
+            fb.add_feedback(
+                conn=conn,
+                user=user,
+                station=None,
+                track=track,
+                reaction=reaction,
+                now=self._clock(),
+            )
+        facts = self._composer.catalog.tracks([track])
+        return Reacted(reaction, tuple(facts[t] for t in [track] if t in facts))
+
+    def unreact(
+        self, user: UserId, track: TrackId, reaction: Reaction
+    ) -> tuple[Feedback, Track | None] | None:
+        """Take back the user's newest ``reaction`` to ``track`` (a chat reaction removed)."""
+        with self._engine.begin() as conn:
+            undone = fb.undo_last(
+                conn=conn, user=user, now=self._clock(), track=track, reaction=reaction
+            )
+        if undone is None:
+            return None
+        return undone, self._composer.catalog.tracks([track]).get(track)
+
+    def why_track(self, listener: UserId, station_id: StationId, track: TrackId) -> Explanation:
+        """Why a posted card's track was played (its reason when it was shown)."""
+        with self._engine.connect() as conn:
+            station = repo.get_station(conn=conn, station_id=station_id)
+            shown = fb.shown_reason(conn=conn, station=station_id, listener=listener, track=track)
+            if station is None or shown is None:
+                raise NotFound("That card's station is gone, so I can't say why any more.")
+            feedback = fb.feedback_for_station(conn=conn, station=station_id)
+        facts = self._composer.catalog.tracks([track])
+        if track not in facts:
+            raise StationError("That track has left the catalog since it was shown.")
+        return Explanation(
+            Card(shown.position, facts[track], shown.reason, shown.source),
+            station,
+            sum(1 for f in feedback if f.reaction.positive),
+            sum(1 for f in feedback if not f.reaction.positive),
+        )
+
     def _record(
         self,
         conn: Connection,
