@@ -400,6 +400,13 @@ def run_cmd() -> None:
     asyncio.run(app_main(settings, stdin=sys.stdin, stdout=sys.stdout, echo=_err))
 
 
+@app.command("serve")
+def serve_cmd() -> None:
+    """Run the chat bots whose tokens are set (DISCORD_TOKEN, TELEGRAM_TOKEN) in one process;
+    the console chat when none is. Same as ``run``."""
+    run_cmd()
+
+
 @app.command("console")
 def console_cmd() -> None:
     """Chat with Wavelength in this terminal."""

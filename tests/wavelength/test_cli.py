@@ -13,6 +13,7 @@ import pytest
 SUBCOMMANDS = [
     [],
     ["run"],
+    ["serve"],
     ["console"],
     ["stats"],
     ["ingest"],
