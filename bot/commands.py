@@ -27,8 +27,13 @@ from bot.intent_types import (
     React,
     Rename,
     Resume,
+    SaveToSpotify,
     Settings,
     Share,
+    SpotifyLink,
+    SpotifyPasted,
+    SpotifyStatus,
+    SpotifyUnlink,
     Stats,
     Switch,
     Tune,
@@ -301,7 +306,11 @@ _COMMANDS: dict[str, Callable[[str, str], Intent]] = {
     "resume": _fixed(Resume()),
     **{
         name: _fixed(Later(name))
-        for name in ("picks", "nostalgia", "mixes", "buddies", "taste", "sort", "link", "unlink")
+        for name in ("picks", "nostalgia", "mixes", "buddies", "taste", "sort")
     },
+    "link": lambda _t, a: SpotifyPasted(a) if a else SpotifyLink(),
+    "unlink": _fixed(SpotifyUnlink()),
+    "spotify": _fixed(SpotifyStatus()),
+    "save": _fixed(SaveToSpotify()),
     **{r.value: _react(r) for r in Reaction},
 }

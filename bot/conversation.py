@@ -19,9 +19,11 @@ from bot import intent_types as it
 from bot import render
 from bot.intents import parse_intent
 from recommender.station import NotTrainedError
+from wavelength.spotify_service import SpotifyServiceError
 from wavelength.stations import StationError
 
 if TYPE_CHECKING:
+    from bot.spotify_chat import SpotifyChat
     from wavelength.accounts import AccountService
     from wavelength.domain import CatalogCounts, UserId
     from wavelength.stations import Batch, StationService
@@ -72,8 +74,6 @@ LATER = {
     "buddies": "Playlists from people with your taste",
     "taste": "The map of your taste",
     "sort": "Sorting your liked songs",
-    "link": "Linking Spotify",
-    "unlink": "Unlinking Spotify",
 }
 
 
@@ -98,6 +98,7 @@ class Conversation:
         catalog: CatalogStats,
         stations: StationService,
         accounts: AccountService | None = None,
+        spotify: SpotifyChat | None = None,
         max_chars: int = 2000,
         warming: Callable[[], str | None] = lambda: None,
     ) -> None:
@@ -107,6 +108,7 @@ class Conversation:
         self._catalog = catalog
         self._stations = stations
         self._accounts = accounts
+        self._spotify = spotify
         self._max_chars = max_chars
         self._warming = warming
 
@@ -129,6 +131,8 @@ class Conversation:
         try:
             return self._dispatch(user, intent)
         except StationError as exc:
+            return [Reply(str(exc))]
+        except SpotifyServiceError as exc:
             return [Reply(str(exc))]
         except NotTrainedError:
             return [
@@ -225,7 +229,42 @@ class Conversation:
                 return [Reply(f"{what} isn't in this build of Wavelength yet; it's coming.")]
             case it.Connect() | it.Settings() | it.Pause() | it.Resume():
                 return [self._account(user, intent)]
+            case (
+                it.SpotifyLink()
+                | it.SpotifyPasted()
+                | it.SpotifyUnlink()
+                | it.SpotifyStatus()
+                | it.SaveToSpotify()
+            ):
+                return [self._spotify_reply(user, intent)]
         raise AssertionError(f"unhandled intent {intent!r}")  # mypy checks the match is complete
+
+    def _spotify_reply(
+        self,
+        user: UserId,
+        intent: it.SpotifyLink
+        | it.SpotifyPasted
+        | it.SpotifyUnlink
+        | it.SpotifyStatus
+        | it.SaveToSpotify,
+    ) -> Reply:
+        sp = self._spotify
+        if sp is None:
+            return Reply(render.SPOTIFY_NOT_SET_UP)
+        match intent:
+            case it.SpotifyLink():
+                return sp.link(user)
+            case it.SpotifyPasted(url=url):
+                return sp.pasted(user, url)
+            case it.SpotifyUnlink():
+                return sp.unlink(user)
+            case it.SpotifyStatus():
+                return sp.status(user)
+            case it.SaveToSpotify():
+                station, tracks = self._stations.saved_tracks(user)
+                purpose = f"station:{station.id}"
+                return sp.save(user, purpose, station.name, station.mood.original, tracks)
+        raise AssertionError(f"unhandled Spotify intent {intent!r}")
 
     def _account(
         self, user: UserId, intent: it.Connect | it.Settings | it.Pause | it.Resume

@@ -154,6 +154,33 @@ class Resume:
 
 
 @dataclass(frozen=True, slots=True)
+class SpotifyLink:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SpotifyPasted:
+    """The address Spotify redirected the browser to, pasted into the chat."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpotifyUnlink:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SpotifyStatus:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SaveToSpotify:
+    """Save the station playing as a Spotify playlist (updated in place next time)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Later:
     """A command whose feature is not in this build yet; the reply says so honestly."""
 
@@ -194,6 +221,11 @@ Intent: TypeAlias = (
     | Settings
     | Pause
     | Resume
+    | SpotifyLink
+    | SpotifyPasted
+    | SpotifyUnlink
+    | SpotifyStatus
+    | SaveToSpotify
     | Later
     | Unknown
 )

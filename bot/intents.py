@@ -28,8 +28,10 @@ from bot.intent_types import (
     React,
     Refine,
     Rename,
+    SaveToSpotify,
     SetFamiliarity,
     Share,
+    SpotifyPasted,
     Stats,
     Switch,
     Undo,
@@ -193,11 +195,21 @@ _FROM_PLAYLIST = re.compile(
 )
 
 
+# An address with both code= (or error=) and state= is the page Spotify sent the browser to.
+_SPOTIFY_REDIRECT = re.compile(
+    r"https?://\S*[?&](?:code|error)=\S*state=|https?://\S*[?&]state=\S*(?:code|error)="
+)
+
+
 def parse_intent(text: str) -> Intent:
     """The one intent ``text`` (already cleaned, NFC) asks for. Never raises."""
     text = text.strip()
     if text.startswith("/"):
         return parse_command(text)
+    if _SPOTIFY_REDIRECT.search(text):
+        return SpotifyPasted(text)
+    if text.casefold().rstrip(".!") in ("save to spotify", "save this to spotify", "save it"):
+        return SaveToSpotify()
     reacted = _reaction(text)
     if reacted is not None:
         return reacted

@@ -192,3 +192,10 @@ def taste_reacted_text(reacted: Reacted, name: str | None = None) -> str:
         f"{emoji} Noted for your own taste, {who}{VERB[reacted.reaction]} {track}. That card "
         "is on someone else's station, so their station isn't changed."
     )
+
+
+SPOTIFY_NOT_SET_UP = (
+    "Spotify isn't set up on this Wavelength: whoever runs it needs to create a Spotify app "
+    "and set WAVELENGTH_SPOTIFY_CLIENT_ID and _SECRET (the README says how). Stations work "
+    "without it."
+)

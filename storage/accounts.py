@@ -157,6 +157,27 @@ def get_prefs(*, conn: Connection, user: UserId) -> UserPrefs:
     )
 
 
+def opted_in(*, conn: Connection) -> list[tuple[UserId, UserPrefs]]:
+    """Users who asked for daily deliveries and have not paused them."""
+    rows = conn.execute(
+        select(UserSettingsRow)
+        .where(UserSettingsRow.daily.is_(True), UserSettingsRow.paused.is_(False))
+        .order_by(UserSettingsRow.user_id)
+    )
+    return [
+        (
+            UserId(r.user_id),
+            UserPrefs(
+                time_zone=r.time_zone,
+                delivery_minute=r.delivery_minute,
+                daily=r.daily,
+                paused=r.paused,
+            ),
+        )
+        for r in rows
+    ]
+
+
 def put_prefs(*, conn: Connection, user: UserId, prefs: UserPrefs, now: datetime) -> None:
     values = {
         "time_zone": prefs.time_zone,

@@ -290,3 +290,103 @@ class ChatCardRow(Base):
     track_id: Mapped[str] = mapped_column(ForeignKey("tracks.id"))
     position: Mapped[int] = mapped_column(Integer)
     posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SpotifyLinkRow(Base):
+    """A user's linked Spotify account. ``token`` is the OAuth token JSON sealed with the
+    installation's secret key (``spotify.crypto``); None once the link broke (access revoked)."""
+
+    __tablename__ = "spotify_links"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # One Wavelength user per Spotify account: a second user can't take a link over silently.
+    spotify_id: Mapped[str] = mapped_column(String(128), unique=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    token: Mapped[str | None] = mapped_column(Text)
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    broken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SpotifyAuthStateRow(Base):
+    """A pending OAuth ``state``: single use, short-lived, stored as a hash only."""
+
+    __tablename__ = "spotify_auth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SpotifyPushRow(Base):
+    """The playlist Wavelength keeps for one (user, purpose), and the contents it should have.
+
+    Written before any call to Spotify, so a push cut short (crash, rate limit, outage) is
+    finished by comparing the playlist with ``uris`` rather than by replaying requests."""
+
+    __tablename__ = "spotify_pushes"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    purpose: Mapped[str] = mapped_column(String(40), primary_key=True)
+    playlist_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(300))
+    uris: Mapped[list[str]] = mapped_column(JSON)
+    # "pending" (contents not confirmed), "creating" (a playlist may have been created but
+    # its id not recorded) or "done".
+    state: Mapped[str] = mapped_column(String(10))
+    written: Mapped[int] = mapped_column(Integer)  # items confirmed so far, for status lines
+    # The name a create was sent with while its playlist id is unknown, to adopt it by.
+    created_name: Mapped[str | None] = mapped_column(String(100))
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SpotifyMatchRow(Base):
+    """The Spotify URI found by search for a catalog track without one (None: none matched)."""
+
+    __tablename__ = "spotify_matches"
+
+    track_id: Mapped[str] = mapped_column(ForeignKey("tracks.id"), primary_key=True)
+    uri: Mapped[str | None] = mapped_column(String(64))
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryRow(Base):
+    """One scheduled delivery (daily picks, a nostalgia mix) to one user for one local day.
+
+    The unique key is the exactly-once guarantee: a delivery is claimed here before anything
+    is sent, and two schedulers, or one restarted mid-run, find the row instead of sending again.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "day"),)
+
+    id: Mapped[int] = mapped_column(EVENT_ID, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    day: Mapped[str] = mapped_column(String(10))  # the user's local date, YYYY-MM-DD
+    # claimed -> sending -> sent | skipped | failed; "sending" left behind by a crash is
+    # never re-sent blindly (see jobs/ledger.py).
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class JobLeaseRow(Base):
+    """A named lease: only the holder fires the job until it expires (one scheduler fires
+    a given job even when several processes run one)."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))

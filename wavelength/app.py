@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bot.chat import ChatEngine
 from bot.console import run_console
 from bot.conversation import Conversation
+from bot.spotify_chat import SpotifyChat
 from ingest.demo import DEMO_VERSION, demo_catalog_path
 from ingest.pipeline import ingest_tracks
 from ingest.problems import ProblemLog
@@ -33,6 +34,7 @@ from storage.stats import SqlCatalogStats
 from storage.track_facts import SqlTrackCatalog
 from wavelength.accounts import AccountService
 from wavelength.components import make_encoder, open_vector_store
+from wavelength.spotify_service import LinkResult, SpotifyService, build_spotify_service
 from wavelength.stations import StationService
 from wavelength.warmup import Warmup, needs_training
 
@@ -84,6 +86,8 @@ class Runtime:
     conversation: Conversation
     chat: ChatEngine
     warmup: Warmup
+    spotify: SpotifyService | None
+    spotify_chat: SpotifyChat
 
 
 @contextlib.asynccontextmanager
@@ -116,10 +120,13 @@ async def runtime(
             batch_size=settings.station_batch_size,
         )
         accounts = AccountService(engine=database)
+        spotify = build_spotify_service(settings, database, stations=stations)
+        spotify_chat = SpotifyChat(spotify)
         conversation = Conversation(
             catalog=SqlCatalogStats(database),
             stations=stations,
             accounts=accounts,
+            spotify=spotify_chat,
             max_chars=settings.max_message_chars,
             warming=warmup.status,
         )
@@ -128,7 +135,10 @@ async def runtime(
         )
         freeze_startup_heap()
         try:
-            yield Runtime(settings, database, store, stations, accounts, conversation, chat, warmup)
+            yield Runtime(
+                settings, database, store, stations, accounts, conversation, chat, warmup,
+                spotify, spotify_chat,
+            )  # fmt: skip
         finally:
             await chat.close()  # finishes the calls in flight: no reaction is dropped
             warmup.stop()
@@ -151,6 +161,43 @@ def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
 
         found["Telegram"] = lambda stop: run_telegram(rt.settings, rt.chat, stop=stop)
     return found
+
+
+@contextlib.asynccontextmanager
+async def spotify_callback(rt: Runtime, *, echo: Callable[[str], None]) -> AsyncIterator[None]:
+    """Serve Spotify's OAuth callback while the bots run (when a Spotify app is set up).
+
+    A completed link starts the library import; the person sees it in the browser page and
+    in /spotify. Where the port can't be bound (no public address, taken port), linking
+    still works by pasting the redirected address into the chat."""
+    if rt.spotify is None:
+        yield
+        return
+    from urllib.parse import urlsplit
+
+    from spotify.web import callback_app, start_callback_server
+
+    async def linked(result: LinkResult) -> None:
+        if result.linked and result.user is not None:
+            rt.spotify_chat.start_import(result.user)
+
+    app = callback_app(
+        complete=rt.spotify.complete,
+        notify=linked,
+        path=urlsplit(rt.settings.spotify_redirect_uri).path or "/spotify/callback",
+    )
+    try:
+        runner = await start_callback_server(
+            app, host=rt.settings.spotify_callback_host, port=rt.settings.spotify_callback_port
+        )
+    except OSError as exc:
+        echo(f"Spotify callback not served ({exc}); people can paste the address instead.")
+        yield
+        return
+    try:
+        yield
+    finally:
+        await runner.cleanup()
 
 
 async def serve(frontends: dict[str, Frontend], *, echo: Callable[[str], None]) -> None:
@@ -186,6 +233,8 @@ def configure_logging() -> None:
     )
     for name in ("httpx", "httpcore", "apscheduler", "discord.http", "discord.gateway"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # spotipy logs every 429 and 5xx it hands back at ERROR; the service handles them.
+    logging.getLogger("spotipy.client").setLevel(logging.CRITICAL)
 
 
 async def main(
@@ -196,7 +245,8 @@ async def main(
         frontends = chat_frontends(rt)
         if frontends:
             configure_logging()
-            await serve(frontends, echo=echo)
+            async with spotify_callback(rt, echo=echo):
+                await serve(frontends, echo=echo)
             return
         user = rt.stations.user("console", getpass.getuser())
         # The console blocks on stdin; a thread keeps the event loop free for the others.

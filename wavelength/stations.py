@@ -387,6 +387,15 @@ class StationService:
                 raise StationError("That track wasn't played to you on this station.")
             return self._record(conn, user, station, [track], reaction)
 
+    def saved_tracks(self, user: UserId, *, limit: int = 500) -> tuple[Station, list[TrackId]]:
+        """The user's own active station and what it has played them, oldest first, minus
+        what they disliked: the playlist /save puts in Spotify."""
+        with self._engine.connect() as conn:
+            station = self._own(conn, user, None)
+            played = fb.played(conn=conn, station=station.id, listener=user, limit=limit)
+            disliked = fb.disliked_tracks(conn=conn, user=user)
+        return station, [t for t in reversed(played) if t not in disliked]
+
     def react_for_taste(self, user: UserId, track: TrackId, reaction: Reaction) -> Reacted:
         """A reaction to a card shown to someone else: it teaches the reacting user's own
         taste (no station), never the card owner's station."""

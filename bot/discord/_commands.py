@@ -71,10 +71,14 @@ class StationCommands(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.why_menu.name, type=self.why_menu.type)
 
-    async def run(self, interaction: discord.Interaction, text: str) -> None:
-        """Defer at once, let the engine work off the event loop, then send the followups."""
+    async def run(
+        self, interaction: discord.Interaction, text: str, *, private: bool = False
+    ) -> None:
+        """Defer at once, let the engine work off the event loop, then send the followups.
+        ``private``: only the person who asked sees the answer (a Spotify consent link is
+        bound to them; nobody else may click it)."""
         try:
-            await interaction.response.defer(thinking=True)
+            await interaction.response.defer(thinking=True, ephemeral=private)
         except discord.HTTPException as exc:
             # Past Discord's deadline nothing can be shown; doing the work would surprise them.
             log.warning("could not defer %s: %s", text.split(" ", 1)[0], describe(exc))
@@ -205,8 +209,23 @@ class StationCommands(commands.Cog):
         await self.run(interaction, "/nostalgia")
 
     @app_commands.command(name="link", description=_d("link"))
-    async def link(self, interaction: discord.Interaction) -> None:
-        await self.run(interaction, "/link")
+    @app_commands.describe(
+        address="The address Spotify sent your browser to, when it showed an error page"
+    )
+    async def link(self, interaction: discord.Interaction, address: str | None = None) -> None:
+        await self.run(interaction, f"/link {address}" if address else "/link", private=True)
+
+    @app_commands.command(name="unlink", description=_d("unlink"))
+    async def unlink(self, interaction: discord.Interaction) -> None:
+        await self.run(interaction, "/unlink", private=True)
+
+    @app_commands.command(name="spotify", description=_d("spotify"))
+    async def spotify(self, interaction: discord.Interaction) -> None:
+        await self.run(interaction, "/spotify", private=True)
+
+    @app_commands.command(name="save", description=_d("save"))
+    async def save(self, interaction: discord.Interaction) -> None:
+        await self.run(interaction, "/save")
 
     @app_commands.command(name="connect", description=_d("connect"))
     @app_commands.describe(

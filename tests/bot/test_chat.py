@@ -246,9 +246,12 @@ def test_settings_in_chat(chat_engine: ChatEngine) -> None:
 
 
 def test_features_still_to_come_say_so(chat_engine: ChatEngine) -> None:
-    for command in ("/picks", "/nostalgia", "/link"):
+    for command in ("/picks", "/nostalgia"):
         [reply] = run(chat_engine.handle(person(), command))
         assert "isn't in this build" in reply.text
+    for command in ("/link", "/unlink", "/spotify", "/save"):
+        [reply] = run(chat_engine.handle(person(), command))
+        assert "Spotify isn't set up on this Wavelength" in reply.text
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ TABLES = {
     "link_codes",
     "user_settings",
     "chat_cards",
+    "deliveries",
+    "job_leases",
     "identities",
     "listening_events",
     "stations",
@@ -29,6 +31,10 @@ TABLES = {
     "station_plays",
     "feedback",
     "favourites",
+    "spotify_links",
+    "spotify_auth_states",
+    "spotify_pushes",
+    "spotify_matches",
 }
 
 

@@ -1,0 +1,1 @@
+"""Scheduled work: daily picks and nostalgia mixes delivered once per user and day."""
