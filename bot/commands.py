@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from bot.intent_types import (
+    Buddies,
     Connect,
     Copy,
     Delete,
@@ -21,9 +22,12 @@ from bot.intent_types import (
     Join,
     Later,
     ListStations,
+    Mixes,
     NewStation,
     Next,
+    Nostalgia,
     Pause,
+    Picks,
     React,
     Rename,
     Resume,
@@ -36,6 +40,7 @@ from bot.intent_types import (
     SpotifyUnlink,
     Stats,
     Switch,
+    TasteMap,
     Tune,
     Undo,
     Unknown,
@@ -274,6 +279,19 @@ def _connect(text: str, args: str) -> Intent:
     return Connect(code)
 
 
+def _buddies(text: str, args: str) -> Intent:
+    words = args.casefold().split()
+    if not words:
+        return Buddies()
+    if words[0] == "share" and len(words) == 2 and words[1] in _ON | _OFF:
+        return Buddies(share=words[1] in _ON)
+    return Unknown(
+        text,
+        "Usage: /buddies shows playlists from people with your taste; /buddies share on lets "
+        "other listeners be matched to your taste (share off stops it).",
+    )
+
+
 def _fixed(intent: Intent) -> Callable[[str, str], Intent]:
     return lambda _text, _args: intent
 
@@ -304,10 +322,12 @@ _COMMANDS: dict[str, Callable[[str, str], Intent]] = {
     "settings": parse_settings,
     "pause": _fixed(Pause()),
     "resume": _fixed(Resume()),
-    **{
-        name: _fixed(Later(name))
-        for name in ("picks", "nostalgia", "mixes", "buddies", "taste", "sort")
-    },
+    **{name: _fixed(Later(name)) for name in ("sort",)},
+    "picks": _fixed(Picks()),
+    "mixes": _fixed(Mixes()),
+    "nostalgia": _fixed(Nostalgia()),
+    "buddies": _buddies,
+    "taste": _fixed(TasteMap()),
     "link": lambda _t, a: SpotifyPasted(a) if a else SpotifyLink(),
     "unlink": _fixed(SpotifyUnlink()),
     "spotify": _fixed(SpotifyStatus()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -9,6 +10,13 @@ if TYPE_CHECKING:
     from wavelength.domain import UserId
 
 QUIT = frozenset({"/quit", "/exit", "/q"})
+
+
+def _save_image(png: bytes) -> str:
+    """A terminal can't show the taste map; it goes to a file the user can open."""
+    with tempfile.NamedTemporaryFile(prefix="wavelength-taste-", suffix=".png", delete=False) as f:
+        f.write(png)
+    return f.name
 
 
 def run_console(conversation: Conversation, stdin: TextIO, stdout: TextIO, *, user: UserId) -> None:
@@ -31,6 +39,9 @@ def run_console(conversation: Conversation, stdin: TextIO, stdout: TextIO, *, us
         if line.strip().lower() in QUIT:
             break
         for reply in conversation.handle(user, line.rstrip("\n")):
-            stdout.write(f"wavelength> {reply.text}\n\n")
+            text = reply.text
+            if reply.image is not None:
+                text += f"\n(the picture is in {_save_image(reply.image)})"
+            stdout.write(f"wavelength> {text}\n\n")
     stdout.write("Bye.\n")
     stdout.flush()

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.spotify_chat import SpotifyChat
     from wavelength.accounts import AccountService
     from wavelength.domain import CatalogCounts, UserId
+    from wavelength.mixes import MixService
     from wavelength.stations import Batch, StationService
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class CatalogStats(Protocol):
 class Reply:
     text: str
     batch: Batch | None = None  # the cards, for frontends that draw them
+    image: bytes | None = None  # a PNG (the taste map); ``text`` is its caption
 
 
 HELP = """\
@@ -68,11 +70,6 @@ Commands:
 
 # Commands whose features land in later builds; each says so instead of pretending.
 LATER = {
-    "picks": "Daily picks",
-    "nostalgia": "Nostalgia mixes",
-    "mixes": "Daily mixes",
-    "buddies": "Playlists from people with your taste",
-    "taste": "The map of your taste",
     "sort": "Sorting your liked songs",
 }
 
@@ -99,6 +96,7 @@ class Conversation:
         stations: StationService,
         accounts: AccountService | None = None,
         spotify: SpotifyChat | None = None,
+        mixes: MixService | None = None,
         max_chars: int = 2000,
         warming: Callable[[], str | None] = lambda: None,
     ) -> None:
@@ -109,6 +107,7 @@ class Conversation:
         self._stations = stations
         self._accounts = accounts
         self._spotify = spotify
+        self._mixes = mixes
         self._max_chars = max_chars
         self._warming = warming
 
@@ -224,6 +223,13 @@ class Conversation:
                 return self._tune(user, intent)
             case it.FromPlaylist(name=name):
                 return self._batch(s.from_catalog_playlist(user, name))
+            case it.Picks():
+                picks = s.daily_picks(user)
+                if picks is None:
+                    return [Reply(render.NO_TASTE_YET)]
+                return self._batch(picks, intro="☀️ Picks for you, from what you liked:")
+            case it.Mixes() | it.Nostalgia() | it.Buddies() | it.TasteMap():
+                return [self._personal(user, intent)]
             case it.Later(command=command):
                 what = LATER.get(command, f"/{command}")
                 return [Reply(f"{what} isn't in this build of Wavelength yet; it's coming.")]
@@ -238,6 +244,27 @@ class Conversation:
             ):
                 return [self._spotify_reply(user, intent)]
         raise AssertionError(f"unhandled intent {intent!r}")  # mypy checks the match is complete
+
+    def _personal(
+        self, user: UserId, intent: it.Mixes | it.Nostalgia | it.Buddies | it.TasteMap
+    ) -> Reply:
+        m = self._mixes
+        if m is None:
+            return Reply("Personal mixes aren't available in this setup.")
+        match intent:
+            case it.Mixes():
+                return Reply(render.mixes_text(m.mixes(user)))
+            case it.Nostalgia():
+                return Reply(render.nostalgia_text(m.nostalgia(user)))
+            case it.Buddies(share=None):
+                return Reply(render.buddies_text(m.buddies(user)))
+            case it.Buddies(share=bool(on)):
+                m.share_taste(user, on=on)
+                return Reply(render.SHARING[on])
+            case it.TasteMap():
+                found = m.mixes(user)
+                return Reply(render.taste_caption(found), image=m.taste_map_png(user))
+        raise AssertionError(f"unhandled personal intent {intent!r}")
 
     def _spotify_reply(
         self,

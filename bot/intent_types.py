@@ -181,6 +181,34 @@ class SaveToSpotify:
 
 
 @dataclass(frozen=True, slots=True)
+class Picks:
+    """Today's picks now (the next batch of the user's "Daily picks" station)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mixes:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Nostalgia:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Buddies:
+    """Playlists from people with similar taste; ``share`` turns matching others to this
+    user's taste on or off (None: just show)."""
+
+    share: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TasteMap:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class Later:
     """A command whose feature is not in this build yet; the reply says so honestly."""
 
@@ -226,6 +254,11 @@ Intent: TypeAlias = (
     | SpotifyUnlink
     | SpotifyStatus
     | SaveToSpotify
+    | Picks
+    | Mixes
+    | Nostalgia
+    | Buddies
+    | TasteMap
     | Later
     | Unknown
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from wavelength.domain import (
     Familiarity,
@@ -19,6 +20,9 @@ from wavelength.domain import (
     UserPrefs,
 )
 from wavelength.stations import Batch, Card, Explanation, Reacted
+
+if TYPE_CHECKING:
+    from wavelength.mixes import Mix, MixTrack, NostalgiaMix, PlaylistMatch
 
 EMOJI = {Reaction.LIKE: "👍", Reaction.LOVE: "❤️", Reaction.DISLIKE: "👎", Reaction.SKIP: "⏭"}
 VERB = {Reaction.LIKE: "liked", Reaction.LOVE: "loved", Reaction.DISLIKE: "disliked",
@@ -199,3 +203,82 @@ SPOTIFY_NOT_SET_UP = (
     "and set WAVELENGTH_SPOTIFY_CLIENT_ID and _SECRET (the README says how). Stations work "
     "without it."
 )
+
+
+NO_TASTE_YET = (
+    "I don't know your taste yet: react to a few tracks (👍 ❤️) on any station, or link "
+    "Spotify (/link) so I can read what you play, and picks will follow."
+)
+SHARING = {
+    True: "🤝 Other listeners may now be matched to your taste (never your name or your "
+    "plays, only the match). /buddies share off stops it.",
+    False: "Your taste is private again: nobody is matched to it.",
+}
+
+
+def _mix_track(i: int, t: MixTrack) -> str:
+    mark = "" if t.familiar else "  ✨ new"
+    return f"{i:>3}. {track_line(t.track)}{mark}"
+
+
+def mixes_text(mixes: Sequence[Mix], *, per_mix: int = 8) -> str:
+    if not mixes:
+        return NO_TASTE_YET
+    lines = ["🎛 Your daily mixes (they keep their number from day to day):"]
+    for mix in mixes:
+        new = sum(not t.familiar for t in mix.tracks)
+        lines.append(
+            f"Mix {mix.number}: {mix.label} · {mix.share:.0%} of your listening · "
+            f"{len(mix.tracks)} tracks, {new} new"
+        )
+        lines += [_mix_track(i, t) for i, t in enumerate(mix.tracks[:per_mix], 1)]
+        if len(mix.tracks) > per_mix:
+            lines.append(f"     … and {len(mix.tracks) - per_mix} more")
+    return "\n".join(lines)
+
+
+def nostalgia_text(mix: NostalgiaMix, *, shown: int = 15) -> str:
+    if not mix.tracks:
+        return mix.note or (
+            "There's no past to go back to yet: I need listening history with dates. Link "
+            "Spotify (/link) or import your history (`wavelength ingest history`)."
+        )
+    lines = []
+    if mix.period is not None:
+        start, end = mix.period
+        lines.append(f"📼 Back to {start:%B %Y} – {end:%B %Y}: what you played a lot then.")
+    else:
+        lines.append("📼 From your past listening:")
+    lines += [_mix_track(i, t) for i, t in enumerate(mix.tracks[:shown], 1)]
+    if len(mix.tracks) > shown:
+        lines.append(f"     … and {len(mix.tracks) - shown} more")
+    if mix.filled:
+        lines.append(f"{mix.filled} of these are close to what you played then, to fill gaps.")
+    if mix.note:
+        lines.append(mix.note)
+    return "\n".join(lines)
+
+
+def buddies_text(matches: Sequence[PlaylistMatch]) -> str:
+    if not matches:
+        return "No playlists to match yet: the catalog has none (ingest some playlists)."
+    personal = any(m.match is not None for m in matches)
+    head = (
+        "🤝 Playlists from people with your taste:"
+        if personal
+        else "🤝 Popular playlists to start with (personal matches come once I know your "
+        "taste: react to some tracks):"
+    )
+    lines = [head]
+    for i, m in enumerate(matches, 1):
+        score = f" · match {m.match}/100" if m.match is not None else ""
+        lines.append(f"{i:>2}. {m.name} (by {m.by}){score}\n      {m.why}")
+    lines.append("/from NAME starts a station from one of them.")
+    return "\n".join(lines)
+
+
+def taste_caption(mixes: Sequence[Mix]) -> str:
+    if not mixes:
+        return "Your taste map is empty so far. " + NO_TASTE_YET
+    legend = " · ".join(f"{m.number} = {m.label}" for m in mixes)
+    return f"🗺 Your taste: recent tracks as dots, your taste centers as numbered discs. {legend}"

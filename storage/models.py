@@ -131,6 +131,8 @@ class IdentityRow(Base):
     # Set when the platform said the account can't be messaged (blocked the bot, closed DMs,
     # deleted): scheduled deliveries skip it until the user writes again.
     unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the person last wrote from this account: scheduled messages go where they talk.
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ListeningEventRow(Base):
@@ -390,3 +392,34 @@ class JobLeaseRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TasteCenterRow(Base):
+    """One of a user's taste centers as fitted on ``day``: tomorrow's fit starts from these, so
+    daily mixes stay put unless the listening moved (``recommender.mixes``)."""
+
+    __tablename__ = "taste_centers"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    center_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # UTC date of the fit, YYYY-MM-DD
+    # Which vector space the center lives in (model and dimension): a retrained model with
+    # other vectors makes stored centers meaningless, so they are then ignored.
+    space: Mapped[str] = mapped_column(String(100))
+    vector: Mapped[list[float]] = mapped_column(JSON)
+    weight: Mapped[float] = mapped_column(Float)
+    share: Mapped[float] = mapped_column(Float)
+    label: Mapped[str] = mapped_column(Text)
+
+
+class TasteSharingRow(Base):
+    """A user who agreed that others may be matched to their taste (organic playlists)."""
+
+    __tablename__ = "taste_sharing"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))

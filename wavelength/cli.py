@@ -23,6 +23,7 @@ from storage.db import (
     upgrade,
 )
 from vectorstore.base import VectorName
+from wavelength.cli_jobs import jobs_app
 from wavelength.evaluation.continuation import SeedMode
 from wavelength.settings import CfModel
 
@@ -45,6 +46,7 @@ ingest_app = typer.Typer(
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
 
 PathsArg = Annotated[
     list[Path], typer.Argument(help="Files or folders (searched recursively).", show_default=False)
@@ -365,6 +367,48 @@ def eval_cmd(
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(to_json(report), encoding="utf-8")
+        _err(f"report written to {json_out}")
+
+
+@app.command("eval-mixes")
+def eval_mixes_cmd(
+    playlists: Annotated[Path, typer.Option(help="A folder of MPD-format slice files.")],
+    histories: Annotated[
+        Path, typer.Option(help="A folder of listening-history files, one listener each.")
+    ],
+    holdout_seed: Annotated[int, typer.Option(help="Seed of the split and every random draw.")],
+    test_size: Annotated[int, typer.Option(min=1, help="Held-out playlists (buddies).")] = 500,
+    only: Annotated[
+        list[str] | None, typer.Option(help="buddies, centers and/or nostalgia (default: all).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report as JSON here.")
+    ] = None,
+) -> None:
+    """Evaluate personal mixes (organic playlists, taste centers, nostalgia) with baselines."""
+    from recommender.cf import AlsEmbedder
+    from wavelength.components import make_embedder
+    from wavelength.evaluation import DataError, personal
+
+    settings = _settings()
+    options = personal.MixEvalOptions(
+        playlists=playlists,
+        histories=histories,
+        seed=holdout_seed,
+        test_size=test_size,
+        only=personal.parse_only(only),
+    )
+    embedder = make_embedder(settings) or AlsEmbedder()
+    with _heavy_errors():
+        try:
+            report = personal.evaluate_mixes(options, embedder=embedder, echo=_err)
+        except DataError as exc:
+            _err(f"wavelength: {exc}")
+            raise typer.Exit(2) from None
+    typer.echo(personal.markdown(report))
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(personal.to_json(report), encoding="utf-8")
         _err(f"report written to {json_out}")
 
 

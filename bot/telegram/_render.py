@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from bot.conversation import Reply
     from wavelength.stations import Card
 
+# Telegram counts lengths in UTF-16 code units: an emoji outside the BMP counts twice.
 MAX_TEXT = 4096  # Telegram's limit for one message
+MAX_CAPTION = 1024  # and for a photo's caption
 MAX_TOAST = 200  # and for a callback query answer
 WHY = "why"
 # Callback data names the reaction only: the card is found by the message it sits under.
@@ -71,21 +73,43 @@ def toast(text: str) -> str:
     return text if len(text) <= MAX_TOAST else text[: MAX_TOAST - 1].rstrip() + "…"
 
 
+def units(text: str) -> int:
+    """``text``'s length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
     """``text`` in pieces Telegram accepts, split at line ends where possible."""
-    text = text.strip()
     pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, limit)
-        if cut <= 0:
-            cut = limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    if text:
-        pieces.append(text)
+    rest = text.strip()
+    while rest:
+        piece, rest = _first_piece(rest, limit)
+        pieces.append(piece)
     return pieces
+
+
+def caption(text: str) -> tuple[str, str]:
+    """A photo's caption from ``text``, and what doesn't fit (for a message after it)."""
+    return _first_piece(text.strip(), MAX_CAPTION)
+
+
+def _first_piece(text: str, limit: int) -> tuple[str, str]:
+    """The longest start of ``text`` within ``limit`` units, cut at a line end, else at a
+    space, else anywhere (never inside a surrogate pair); and the rest, both stripped."""
+    if units(text) <= limit:
+        return text, ""
+    fits, used = 0, 0
+    for c in text:
+        used += 2 if ord(c) > 0xFFFF else 1
+        if used > limit:
+            break
+        fits += 1
+    cut = text.rfind("\n", 0, fits)
+    if cut <= 0:
+        cut = text.rfind(" ", 0, fits)
+    if cut <= 0:
+        cut = max(fits, 1)
+    return text[:cut].rstrip(), text[cut:].strip()
 
 
 def ticked(markup: InlineKeyboardMarkup | None) -> Reaction | None:

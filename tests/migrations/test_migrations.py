@@ -35,6 +35,8 @@ TABLES = {
     "spotify_auth_states",
     "spotify_pushes",
     "spotify_matches",
+    "taste_centers",
+    "taste_sharing",
 }
 
 

@@ -9,6 +9,7 @@ from bot.conversation import Conversation
 from bot.throttle import Throttle
 from storage.stats import SqlCatalogStats
 from wavelength.accounts import AccountService
+from wavelength.mixes import MixService
 
 if TYPE_CHECKING:
     from tests.support.world import World
@@ -25,7 +26,10 @@ def make_chat_engine(
     """Throttles default to roomy ones: tests fire turns faster than people type."""
     accounts = AccountService(engine=world.engine)
     conversation = Conversation(
-        catalog=SqlCatalogStats(world.engine), stations=service, accounts=accounts
+        catalog=SqlCatalogStats(world.engine),
+        stations=service,
+        accounts=accounts,
+        mixes=MixService(engine=world.engine, store=world.store, catalog=world.catalog),
     )
     return ChatEngine(
         conversation=conversation,

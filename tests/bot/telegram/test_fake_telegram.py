@@ -10,11 +10,17 @@ import time
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReactionTypeEmoji
-from telegram.error import BadRequest, Conflict, Forbidden, RetryAfter
+from aiohttp import ClientSession, FormData
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReactionTypeEmoji,
+)
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
 
-from tests.support.fake_telegram import FakeTelegram, Limits
+from tests.support.fake_telegram import FakeTelegram, Limits, png
 
 
 def run(coro: Any) -> Any:
@@ -129,7 +135,7 @@ def test_the_rules_telegram_enforces_on_messages_buttons_and_callbacks() -> None
             ana = tg.user("Ana")
             chat_id = tg.private(ana)["id"]
             for text, error in [("   ", "text is empty"), ("x" * 4097, "too long")]:
-                with pytest.raises(BadRequest, match=error):
+                with pytest.raises(BadRequest, match=f"(?i){error}"):
                     await bot.send_message(chat_id, text)
             with pytest.raises(BadRequest, match=r"(?i)chat not found"):
                 await bot.send_message(12345, "who?")
@@ -157,6 +163,51 @@ def test_the_rules_telegram_enforces_on_messages_buttons_and_callbacks() -> None
             tg.block(tg.private(ana))
             with pytest.raises(Forbidden, match=r"(?i)blocked by the user"):
                 await bot.send_message(chat_id, "still there?")
+
+    run(go())
+
+
+def test_photos_are_uploaded_as_multipart_and_checked_as_telegram_checks_them() -> None:
+    async def go() -> None:
+        async with (
+            FakeTelegram() as tg,
+            Bot(tg.token, base_url=tg.base_url) as bot,
+            ClientSession() as http,
+        ):
+            ana = tg.user("Ana")
+            chat_id = tg.private(ana)["id"]
+            picture = png(120, 80)
+            sent = await bot.send_photo(chat_id, picture, caption=" a map ", filename="m.png")
+            assert sent.caption == "a map" and sent.text is None
+            assert (sent.photo[-1].width, sent.photo[-1].height) == (120, 80)
+            assert max(sent.photo[0].width, sent.photo[0].height) == 90  # the thumbnail
+            assert tg.sent[chat_id][-1].photo == picture and tg.sent[chat_id][-1].text == "a map"
+            again = await bot.send_photo(chat_id, sent.photo[-1].file_id)  # resent by file_id
+            assert again.caption is None and tg.sent[chat_id][-1].photo == picture
+            # raw multipart, as any client sends it
+            form = FormData({"chat_id": str(chat_id), "caption": "raw"})
+            form.add_field("photo", picture, filename="x.png", content_type="image/png")
+            async with http.post(f"{tg.base_url}{tg.token}/sendPhoto", data=form) as r:
+                assert (await r.json())["result"]["caption"] == "raw"
+            for photo, caption, error in [
+                (b"GIF89a not a photo", None, "IMAGE_PROCESS_FAILED"),
+                (png(40, 900), None, "PHOTO_INVALID_DIMENSIONS"),  # a ratio over 20
+                (png(5001, 5000), None, "PHOTO_INVALID_DIMENSIONS"),  # sides over 10000
+                ("https://example.com/x.png", None, "wrong file identifier"),
+                (picture, "😀" * 513, "caption is too long"),  # 513 characters, 1026 units
+            ]:
+                with pytest.raises(BadRequest, match=f"(?i){error}"):
+                    await bot.send_photo(chat_id, photo, caption=caption)
+            assert await bot.send_photo(chat_id, picture, caption="😀" * 512)
+            with pytest.raises(BadRequest, match="no text in the message to edit"):
+                await bot.edit_message_text("text?", chat_id, sent.message_id)
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="r:like")]])
+            edited = await bot.edit_message_reply_markup(
+                chat_id, sent.message_id, reply_markup=keyboard
+            )
+            assert isinstance(edited, Message) and edited.caption == "a map"
+            with pytest.raises(BadRequest, match="too long"):  # text counts UTF-16 units too
+                await bot.send_message(chat_id, "😀" * 2049)
 
     run(go())
 
@@ -199,6 +250,14 @@ def test_switchable_faults() -> None:
                 with pytest.raises(BadRequest, match=r"(?i)something odd"):
                     await bot.send_message(chat_id, "x")
             assert await bot.send_message(chat_id, "third time")
+            tg.fail("sendMessage", 500, "Internal Server Error", after=1)  # mid-batch
+            assert await bot.send_message(chat_id, "goes through")
+            with pytest.raises(NetworkError, match="Internal Server Error"):
+                await bot.send_message(chat_id, "fails")
+            assert await bot.send_message(chat_id, "fine again")
+            # a user who never started the bot has no chat to write to
+            with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+                await bot.send_message(tg.user("Cy")["id"], "hello?")
             tg.slow("getMe", 0.3)
             started = time.monotonic()
             await bot.get_me()

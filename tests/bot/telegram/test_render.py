@@ -17,6 +17,17 @@ def test_long_text_is_split_at_line_ends_under_the_limit() -> None:
     assert tr.chunks("  \n ") == []
 
 
+def test_lengths_count_as_telegram_counts_them_in_utf16_units() -> None:
+    assert tr.units("a😀é") == 4  # the emoji is a surrogate pair
+    pieces = tr.chunks("😀" * 3000)  # 3000 characters, 6000 units: too long for one
+    assert [len(p) for p in pieces] == [2048, 952]
+    assert tr.caption("short one ") == ("short one", "")
+    caption, rest = tr.caption("🗺 legend " * 150)  # 1500 characters, 1650 units
+    assert tr.MAX_CAPTION - 10 < tr.units(caption) <= tr.MAX_CAPTION
+    assert f"{caption} {rest}" == ("🗺 legend " * 150).strip()  # cut at a space, nothing lost
+    assert tr.caption("") == ("", "")
+
+
 def test_toasts_fit_the_callback_answer_limit() -> None:
     assert tr.toast("short") == "short"
     long = tr.toast("word " * 100)

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import ClientSession
 from pydantic import ValidationError
 
+from bot.chat import COMMANDS
 from bot.telegram import TelegramFrontend, Webhook, run_telegram
 from tests.bot.telegram.conftest import cards, fake_telegram, running
 from wavelength.settings import Settings
@@ -95,7 +96,10 @@ def test_run_telegram_serves_until_told_to_stop(chat_engine: ChatEngine) -> None
             await tg.wait_until(lambda: tg.sent[ana["id"]])
             assert "/radio" in tg.texts(tg.private(ana))[0]
             menu = tg.commands['{"type": "default"}']
-            assert [c["command"] for c in menu][:2] == ["radio", "next"]
+            assert [c["command"] for c in menu] == [c.name for c in COMMANDS]
+            assert {"picks", "mixes", "nostalgia", "buddies", "taste"} <= {
+                c["command"] for c in menu
+            }
             stop.set()
             await asyncio.wait_for(task, timeout=5)
 
