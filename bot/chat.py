@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot import render
 from bot.conversation import Reply
@@ -65,6 +65,30 @@ class Where:
 
 
 @dataclass(frozen=True, slots=True)
+class Delivered:
+    """How a message we started (not a reply) went."""
+
+    ok: bool
+    unreachable: bool = False  # blocked the bot, DMs closed, account gone: don't retry
+    retry_after: float | None = None  # seconds, when the platform asked us to wait
+    platform: str | None = None
+    note: str | None = None
+    # Messages that went out before a failure: a retry would repeat them, so a delivery
+    # that got this far counts as made (and says what was missing).
+    sent: int = 0
+
+
+class Outbox(Protocol):
+    """A frontend's way to message a person first (a DM / private chat), for scheduled
+    deliveries and confirmations that arrive outside a conversation. Batches are sent as
+    cards that take reactions, like any reply."""
+
+    platform: str
+
+    async def send(self, account: str, replies: Sequence[Reply]) -> Delivered: ...
+
+
+@dataclass(frozen=True, slots=True)
 class Command:
     name: str
     description: str  # <= 100 characters: Discord's limit for command descriptions
@@ -86,7 +110,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("undo", "Take back your last reaction", "/undo"),
     Command("history", "What you've told me", "/history"),
     Command("picks", "Today's picks for you", "/picks"),
+    Command("mixes", "Your daily mixes, one per side of your taste", "/mixes"),
     Command("nostalgia", "A mix of what you loved back then", "/nostalgia"),
+    Command("buddies", "Playlists made by people with your taste", "/buddies"),
+    Command("taste", "A map of your taste", "/taste"),
     Command("link", "Link your Spotify account", "/link"),
     Command("unlink", "Unlink Spotify and delete the tokens kept for it", "/unlink"),
     Command("spotify", "Your Spotify link, import progress and playlists", "/spotify"),
@@ -137,6 +164,7 @@ class ChatEngine:
         # Reactions come in quick bursts (a row of 👍 down five cards), so they get more room.
         self._reaction_throttle = reaction_throttle or Throttle(burst=20, per_second=3.0)
         self._clock = clock
+        self._outboxes: dict[str, Outbox] = {}
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -156,6 +184,10 @@ class ChatEngine:
         # They wrote to us, so we may write to them again (clears a "blocked" mark).
         self._accounts.reachable(who.platform, who.account)
         return self._conversation.handle(user, text)
+
+    async def user_of(self, who: Who) -> UserId:
+        """The user behind a platform account (made on first sight)."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._user, who)
 
     async def station_names(self, who: Who) -> list[str]:
         """The person's station names, for autocompletion."""
@@ -234,6 +266,37 @@ class ChatEngine:
             return chat_cards.find(
                 conn=conn, platform=where.platform, chat=where.chat, message=where.message
             )
+
+    # -- messages we start ------------------------------------------------------------------
+
+    def register_outbox(self, outbox: Outbox) -> None:
+        """A running frontend offers to message people first."""
+        self._outboxes[outbox.platform] = outbox
+
+    def unregister_outbox(self, platform: str) -> None:
+        self._outboxes.pop(platform, None)
+
+    async def message(self, user: UserId, replies: Sequence[Reply]) -> Delivered:
+        """Send ``replies`` to ``user`` on the account they last wrote from whose frontend is
+        running; the next account when one turns out unreachable."""
+        contacts = await self._run(self._accounts.contacts, user) or []
+        tried = False
+        for platform, account in contacts:
+            outbox = self._outboxes.get(platform)
+            if outbox is None:
+                continue
+            tried = True
+            try:
+                result = await outbox.send(account, replies)
+            except Exception as exc:
+                log.exception("messaging user %s on %s failed", user, platform)
+                return Delivered(ok=False, platform=platform, note=type(exc).__name__)
+            if result.unreachable:
+                await self.unreachable(Who(platform, account))
+                continue
+            return result
+        note = "no reachable account" if tried or not contacts else "no frontend running"
+        return Delivered(ok=False, unreachable=tried or not contacts, note=note)
 
     # -- reachability -----------------------------------------------------------------------
 

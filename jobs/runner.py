@@ -18,7 +18,7 @@ from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
-from jobs.schedule import Due, due_now
+from jobs.schedule import KINDS, Due, due_now
 from storage import accounts
 from storage import deliveries as ledger
 from storage.deliveries import Claim, Status
@@ -72,7 +72,10 @@ class DeliveryRunner:
         lease_ttl: timedelta = timedelta(minutes=5),
         claim_ttl: timedelta = timedelta(minutes=10),
         concurrency: int = 32,
+        kinds: Sequence[str] = KINDS,
     ) -> None:
+        """``kinds``: the deliveries this runner makes (those its composer can compose); the
+        others are left for a later build rather than skipped in the ledger."""
         self._db = database
         self._composer = composer
         self._sender = sender
@@ -81,6 +84,7 @@ class DeliveryRunner:
         self._lease_ttl = lease_ttl
         self._claim_ttl = claim_ttl
         self._concurrency = concurrency
+        self._kinds = frozenset(kinds)
 
     async def run_round(self, *, only: Sequence[UserId] | None = None) -> RoundReport:
         """One round; ``only`` limits it to some users (operators' ``jobs run --user``)."""
@@ -97,7 +101,7 @@ class DeliveryRunner:
         if only is not None:
             wanted = set(only)
             opted = [(u, p) for u, p in opted if u in wanted]
-        due = list(due_now(opted, now))
+        due = [d for d in due_now(opted, now) if d.kind in self._kinds]
         report.due = len(due)
         claims: list[tuple[Due, Claim]] = []
         for d in due:

@@ -207,6 +207,25 @@ def mark_unreachable(
     )
 
 
+def seen(*, conn: Connection, provider: str, external_id: str, now: datetime) -> None:
+    """They wrote from this account: it is reachable, and the one to message first."""
+    conn.execute(
+        update(IdentityRow)
+        .where(and_(IdentityRow.provider == provider, IdentityRow.external_id == external_id))
+        .values(unreachable_since=None, last_seen_at=utc(now))
+    )
+
+
+def reachable_identities(*, conn: Connection, user: UserId) -> list[tuple[str, str]]:
+    """The user's accounts that can be messaged, the one they last wrote from first."""
+    rows = conn.execute(
+        select(IdentityRow.provider, IdentityRow.external_id)
+        .where(IdentityRow.user_id == user, IdentityRow.unreachable_since.is_(None))
+        .order_by(IdentityRow.last_seen_at.desc().nulls_last(), IdentityRow.id.desc())
+    )
+    return [(r.provider, r.external_id) for r in rows]
+
+
 def unreachable_since(*, conn: Connection, provider: str, external_id: str) -> datetime | None:
     value = conn.execute(
         select(IdentityRow.unreachable_since).where(

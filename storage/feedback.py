@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, delete, func, insert, select, update
 
 from storage._sql import dialect_insert, utc
-from storage.models import Base, FavouriteRow, FeedbackRow, StationPlayRow
+from storage.models import Base, FavouriteRow, FeedbackRow, ListeningEventRow, StationPlayRow
 from wavelength.domain import Feedback, Reaction, StationId, TrackId, UserId
 
 if TYPE_CHECKING:
@@ -329,5 +329,46 @@ def favourites(*, conn: Connection, user: UserId) -> list[TrackId]:
         select(FavouriteRow.track_id)
         .where(FavouriteRow.user_id == user)
         .order_by(FavouriteRow.created_at.desc(), FavouriteRow.track_id)
+    )
+    return [TrackId(t) for t in rows.scalars()]
+
+
+def taste_seeds(*, conn: Connection, user: UserId, limit: int = 10) -> list[TrackId]:
+    """What the user is known to like, strongest evidence first: recent loves and likes on
+    any station, favourites, then their most played tracks; never a disliked one."""
+    liked = conn.execute(
+        _live_feedback()
+        .with_only_columns(FeedbackRow.track_id)
+        .where(
+            FeedbackRow.user_id == user,
+            FeedbackRow.copied.is_(False),
+            FeedbackRow.reaction.in_([Reaction.LOVE.value, Reaction.LIKE.value]),
+        )
+        .order_by(FeedbackRow.created_at.desc(), FeedbackRow.id.desc())
+        .limit(limit * 5)
+    ).scalars()
+    played = conn.execute(
+        select(ListeningEventRow.track_id)
+        .where(ListeningEventRow.user_id == user)
+        .group_by(ListeningEventRow.track_id)
+        .order_by(func.count().desc(), ListeningEventRow.track_id)
+        .limit(limit * 5)
+    ).scalars()
+    disliked = disliked_tracks(conn=conn, user=user)
+    ordered = [*liked, *favourites(conn=conn, user=user), *played]
+    seeds = [TrackId(t) for t in dict.fromkeys(ordered) if t not in disliked]
+    return seeds[:limit]
+
+
+def shown_since(
+    *, conn: Connection, listener: UserId, since: datetime, limit: int = 5000
+) -> list[TrackId]:
+    """Tracks any station showed ``listener`` since ``since``, newest first."""
+    rows = conn.execute(
+        select(StationPlayRow.track_id)
+        .where(StationPlayRow.listener_id == listener, StationPlayRow.shown_at >= utc(since))
+        .group_by(StationPlayRow.track_id)
+        .order_by(func.max(StationPlayRow.id).desc())
+        .limit(limit)
     )
     return [TrackId(t) for t in rows.scalars()]

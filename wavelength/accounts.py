@@ -150,6 +150,12 @@ class AccountService:
             )
 
     def reachable(self, provider: str, external_id: str) -> None:
-        """They wrote to us, so we may write back (clears an earlier mark)."""
+        """They wrote to us, so we may write back (clears an earlier mark), and scheduled
+        messages go to this account first."""
         with self._engine.begin() as conn:
-            repo.mark_unreachable(conn=conn, provider=provider, external_id=external_id, now=None)
+            repo.seen(conn=conn, provider=provider, external_id=external_id, now=self._clock())
+
+    def contacts(self, user: UserId) -> list[tuple[str, str]]:
+        """(platform, account) pairs that can be messaged, the most recently used first."""
+        with self._engine.connect() as conn:
+            return repo.reachable_identities(conn=conn, user=user)

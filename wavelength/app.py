@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.chat import ChatEngine
 from bot.console import run_console
-from bot.conversation import Conversation
+from bot.conversation import Conversation, Reply
 from bot.spotify_chat import SpotifyChat
 from ingest.demo import DEMO_VERSION, demo_catalog_path
 from ingest.pipeline import ingest_tracks
 from ingest.problems import ProblemLog
+from jobs.scheduler import build_scheduler
+from jobs.wiring import scheduled_jobs
 from recommender.station import StationComposer
 from storage import catalog
 from storage.db import open_database
@@ -34,6 +36,7 @@ from storage.stats import SqlCatalogStats
 from storage.track_facts import SqlTrackCatalog
 from wavelength.accounts import AccountService
 from wavelength.components import make_encoder, open_vector_store
+from wavelength.mixes import MixService
 from wavelength.spotify_service import LinkResult, SpotifyService, build_spotify_service
 from wavelength.stations import StationService
 from wavelength.warmup import Warmup, needs_training
@@ -122,11 +125,13 @@ async def runtime(
         accounts = AccountService(engine=database)
         spotify = build_spotify_service(settings, database, stations=stations)
         spotify_chat = SpotifyChat(spotify)
+        mixes = MixService(engine=database, store=store, catalog=SqlTrackCatalog(database))
         conversation = Conversation(
             catalog=SqlCatalogStats(database),
             stations=stations,
             accounts=accounts,
             spotify=spotify_chat,
+            mixes=mixes,
             max_chars=settings.max_message_chars,
             warming=warmup.status,
         )
@@ -178,8 +183,17 @@ async def spotify_callback(rt: Runtime, *, echo: Callable[[str], None]) -> Async
     from spotify.web import callback_app, start_callback_server
 
     async def linked(result: LinkResult) -> None:
-        if result.linked and result.user is not None:
+        if result.user is None:
+            return
+        if result.linked:
             rt.spotify_chat.start_import(result.user)
+            text = (
+                f"✅ {result.message} I'm importing your library in the background; /spotify "
+                "shows how far it got, and /save puts a station into your Spotify."
+            )
+        else:
+            text = result.message
+        await rt.chat.message(result.user, [Reply(text)])
 
     app = callback_app(
         complete=rt.spotify.complete,
@@ -245,8 +259,17 @@ async def main(
         frontends = chat_frontends(rt)
         if frontends:
             configure_logging()
-            async with spotify_callback(rt, echo=echo):
-                await serve(frontends, echo=echo)
+            scheduler = build_scheduler(
+                scheduled_jobs(
+                    database=rt.database, stations=rt.stations, chat=rt.chat, spotify=rt.spotify
+                )
+            )
+            scheduler.start()  # on this loop: the jobs run beside the bots
+            try:
+                async with spotify_callback(rt, echo=echo):
+                    await serve(frontends, echo=echo)
+            finally:
+                scheduler.shutdown(wait=False)
             return
         user = rt.stations.user("console", getpass.getuser())
         # The console blocks on stdin; a thread keeps the event loop free for the others.

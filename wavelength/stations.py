@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from recommender.mood import parse_mood
@@ -42,6 +42,12 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 MAX_WEIGHT = 3.0  # tuning weights run 0..3; 1 is the default balance
+DAILY_NAME = "Daily picks"
+DAILY_MOOD = "today's picks, from what you liked"
+DAILY_FRESH = timedelta(days=14)
+# Candidates per source and refined for the daily picks: ten picks need less depth than a
+# station's endless batches, and thousands of listeners are composed in one round.
+DAILY_DEPTH = 60  # what any station played lately stays out of the picks
 MAX_STATIONS = 50  # per user: plenty for moods, a bound for storage and /stations lists
 
 
@@ -313,8 +319,47 @@ class StationService:
         """The next batch of the active station (recorded as shown to this user)."""
         with self._engine.connect() as conn:
             station, read_only = self._active(conn, user)
-            ctx = self._context(conn, station, user)
-        picks = self._composer.next_batch(ctx, n=self._batch_size, rng=self._rng)
+        return self._next_of(user, station, read_only)
+
+    def daily_picks(self, user: UserId, *, n: int | None = None) -> Batch | None:
+        """Today's picks: the next batch of the user's "Daily picks" station, whose seeds are
+        refreshed from what they liked anywhere (and played most). None when nothing is
+        known yet. It is an ordinary station: nothing repeats from day to day, reactions to
+        its cards teach it, and /switch plays it. The active station is left alone."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            seeds = fb.taste_seeds(conn=conn, user=user)
+            if not seeds:
+                return None
+            mood = Mood(original=DAILY_MOOD, text="", seed_tracks=tuple(seeds))
+            station = repo.find_station(conn=conn, owner=user, name=DAILY_NAME)
+            if station is None:
+                station = repo.create_station(
+                    conn=conn, owner=user, name=DAILY_NAME, mood=mood, now=now
+                )
+            else:
+                station = replace(station, mood=mood)
+                repo.save_station(conn=conn, station=station, now=now)
+            # Nothing they heard anywhere lately, seeds included: picks are for finding.
+            recent = fb.shown_since(conn=conn, listener=user, since=now - DAILY_FRESH)
+        return self._next_of(
+            user, station, False, n=n, also_played=(*recent, *seeds), depth=DAILY_DEPTH
+        )
+
+    def _next_of(
+        self,
+        user: UserId,
+        station: Station,
+        read_only: bool,
+        *,
+        n: int | None = None,
+        also_played: Sequence[TrackId] = (),
+        depth: int | None = None,
+    ) -> Batch:
+        with self._engine.connect() as conn:
+            ctx = self._context(conn, station, user, also_played=also_played)
+        deep = {} if depth is None else {"pool": depth, "window": depth}
+        picks = self._composer.next_batch(ctx, n=n or self._batch_size, rng=self._rng, **deep)
         if not picks:
             raise StationError(
                 f'"{station.name}" has run out of tracks that fit. Try "surprise me", '
@@ -332,10 +377,17 @@ class StationService:
         )
         return Batch(station, number, cards, read_only)
 
-    def _context(self, conn: Connection, station: Station, listener: UserId) -> StationContext:
+    def _context(
+        self,
+        conn: Connection,
+        station: Station,
+        listener: UserId,
+        *,
+        also_played: Sequence[TrackId] = (),
+    ) -> StationContext:
         feedback = fb.feedback_for_station(conn=conn, station=station.id)
         disliked = fb.disliked_tracks(conn=conn, user=listener)
-        played = fb.played(conn=conn, station=station.id, listener=listener)
+        played = [*fb.played(conn=conn, station=station.id, listener=listener), *also_played]
         last = fb.last_batch(conn=conn, station=station.id, listener=listener)
         dislikes = [f.track for f in feedback if f.reaction is Reaction.DISLIKE]
         facts = self._composer.catalog.tracks(dislikes)

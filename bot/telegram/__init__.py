@@ -1,7 +1,9 @@
 """The Telegram frontend: python-telegram-bot over the shared ChatEngine."""
 
-from bot.telegram._app import ALLOWED_UPDATES, PerChatOrder, TelegramFrontend, Webhook, run_telegram
+from bot.telegram._app import ALLOWED_UPDATES, TelegramFrontend, Webhook, run_telegram
 from bot.telegram._limiter import ChatRateLimiter, RateLimits
+from bot.telegram._order import PerChatOrder
+from bot.telegram._outbox import TelegramOutbox
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -9,6 +11,7 @@ __all__ = [
     "PerChatOrder",
     "RateLimits",
     "TelegramFrontend",
+    "TelegramOutbox",
     "Webhook",
     "run_telegram",
 ]

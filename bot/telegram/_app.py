@@ -13,8 +13,6 @@ import hmac
 import logging
 import os
 import re
-from collections import Counter
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,11 +21,13 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat import COMMANDS
 from bot.telegram._handlers import Handlers
 from bot.telegram._limiter import ChatRateLimiter, RateLimits
+from bot.telegram._order import PerChatOrder
+from bot.telegram._outbox import TelegramOutbox
 from bot.telegram._redact import guard
 
 if TYPE_CHECKING:
@@ -67,49 +67,23 @@ class Webhook:
         return urlsplit(self.url).path or "/"
 
 
-class PerChatOrder(BaseUpdateProcessor):
-    """Chats are served side by side, but one chat's updates in the order they came: a
-    reaction must not overtake the mood that made its card."""
-
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: Counter[int] = Counter()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        self._users[chat.id] += 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[chat.id] -= 1
-            if not self._users[chat.id]:
-                del self._users[chat.id], self._locks[chat.id]
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-
 class TelegramFrontend:
-    """Start, run in the current loop, stop. ``async with`` does start and stop."""
+    """Start, run in the current loop, stop. ``async with`` does start and stop. While it
+    runs, its outbox is the engine's way to message Telegram users first."""
 
     def __init__(
         self,
         application: AnyApplication,
         *,
+        engine: ChatEngine,
         token: str,
         webhook: Webhook | None = None,
         poll_timeout: float = 10.0,
     ) -> None:
         self.application = application
+        self.outbox = TelegramOutbox(application, engine)
+        self._engine = engine
+        self._registered = False
         self._token = token
         self._webhook = webhook
         self._poll_timeout = poll_timeout
@@ -151,7 +125,9 @@ class TelegramFrontend:
             builder = builder.updater(None)
         application: AnyApplication = builder.build()
         Handlers(engine).install(application)
-        return cls(application, token=token, webhook=webhook, poll_timeout=poll_timeout)
+        return cls(
+            application, engine=engine, token=token, webhook=webhook, poll_timeout=poll_timeout
+        )
 
     @classmethod
     def from_settings(
@@ -208,6 +184,8 @@ class TelegramFrontend:
         except BaseException:
             await self.stop()
             raise
+        self._engine.register_outbox(self.outbox)
+        self._registered = True
         log.info(
             "Telegram bot @%s is up (%s)",
             app.bot.username,
@@ -215,6 +193,9 @@ class TelegramFrontend:
         )
 
     async def stop(self) -> None:
+        if self._registered:  # first: no new message may start on a stopping bot
+            self._engine.unregister_outbox(self.outbox.platform)
+            self._registered = False
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()

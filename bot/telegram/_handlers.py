@@ -23,7 +23,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
@@ -37,7 +37,7 @@ from bot.telegram import _render as tr
 from wavelength.domain import Reaction
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
 
     from telegram import Bot
     from telegram.ext import Application
@@ -65,11 +65,21 @@ def where_of(message: MaybeInaccessibleMessage | MessageReactionUpdated) -> Wher
     return Where(PLATFORM, str(message.chat.id), str(message.message_id))
 
 
-class Outbox:
-    """Sends replies into one chat."""
+class Sender:
+    """Sends replies into one chat.
 
-    def __init__(self, bot: Bot, engine: ChatEngine, who: Who, chat: Chat) -> None:
+    Answering someone, a refused message is logged and skipped so the rest of the reply
+    still goes out, and a private chat that blocked the bot is marked unreachable. Writing
+    first (``strict``: the outbox's scheduled messages) every refusal ends the send and is
+    raised, for the caller to report; a blocked or unknown chat as ``Unreachable``.
+    """
+
+    def __init__(
+        self, bot: Bot, engine: ChatEngine, who: Who, chat: Chat, *, strict: bool = False
+    ) -> None:
         self._bot, self._engine, self._who, self._chat = bot, engine, who, chat
+        self._strict = strict
+        self.sent = 0  # messages that went out
 
     async def typing(self) -> None:
         """Best effort: "typing…" while the engine works; a refusal shows with the reply."""
@@ -80,11 +90,31 @@ class Outbox:
 
     async def replies(self, replies: Sequence[Reply], *, reply_to: int | None = None) -> None:
         for reply in replies:
+            if reply.image is not None:
+                # With cards the text is the batch's header, which goes above them instead.
+                await self.photo(reply.image, "" if reply.batch else reply.text, reply_to=reply_to)
+                reply_to = None
             if reply.batch is not None:
                 await self.batch(reply, reply_to=reply_to)
-            else:
+            elif reply.image is None:
                 await self.text(reply.text, reply_to=reply_to)
             reply_to = None  # only the first message answers the trigger
+
+    async def photo(self, png: bytes, text: str, *, reply_to: int | None = None) -> None:
+        """A picture with ``text`` as its caption; what the caption can't hold follows as
+        text. A refused picture (answering someone) still leaves them the text."""
+        caption, rest = tr.caption(text)
+        sent = await self._send(
+            self._bot.send_photo,
+            photo=png,
+            filename="wavelength.png",
+            caption=caption or None,
+            reply_parameters=_reply(reply_to),
+        )
+        if sent is None:
+            rest = text
+        if rest.strip():
+            await self.text(rest, reply_to=reply_to if sent is None else None)
 
     async def text(
         self, text: str, *, reply_to: int | None = None, markup: InlineKeyboardMarkup | None = None
@@ -95,7 +125,10 @@ class Outbox:
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
             sent = await self._send(
-                text=piece, reply_markup=markup if last else None, reply_parameters=_reply(reply_to)
+                self._bot.send_message,
+                text=piece,
+                reply_markup=markup if last else None,
+                reply_parameters=_reply(reply_to),
             )
             reply_to = None
         return sent
@@ -106,24 +139,35 @@ class Outbox:
         assert reply.batch is not None
         await self.text(tr.batch_header(reply), reply_to=reply_to)
         posted = []
-        for card in reply.batch.cards:
-            message = await self.text(tr.card_message(card), markup=tr.keyboard())
-            if message is not None:
-                posted.append((where_of(message), card))
-        if posted:
-            await self._engine.posted(self._who, reply.batch, posted)
-
-    async def _send(self, **kwargs: Any) -> Message | None:
         try:
-            return await self._bot.send_message(chat_id=self._chat.id, **kwargs)
+            for card in reply.batch.cards:
+                message = await self.text(tr.card_message(card), markup=tr.keyboard())
+                if message is not None:
+                    posted.append((where_of(message), card))
+        finally:
+            # Also when a later card failed: the cards that did go out take reactions.
+            if posted:
+                await self._engine.posted(self._who, reply.batch, posted)
+
+    async def _send(
+        self, method: Callable[..., Awaitable[Message]], **kwargs: Any
+    ) -> Message | None:
+        try:
+            message = await method(chat_id=self._chat.id, **kwargs)
         except Forbidden as exc:
             log.info("chat %s can't be written to: %s", self._chat.id, exc)
-            if self._chat.type == ChatType.PRIVATE:
+            if self._chat.type == ChatType.PRIVATE and not self._strict:
                 await self._engine.unreachable(self._who)
             raise Unreachable from exc
         except TelegramError as exc:
+            if self._strict:
+                if isinstance(exc, BadRequest) and _no_such_chat(exc):
+                    raise Unreachable from exc
+                raise
             log.warning("Telegram refused a message to chat %s: %s", self._chat.id, exc)
             return None
+        self.sent += 1
+        return message
 
 
 class Handlers:
@@ -148,7 +192,7 @@ class Handlers:
         if message is None or user is None or message.text is None or user.is_bot:
             return
         who = who_of(user)
-        out = Outbox(context.bot, self._engine, who, message.chat)
+        out = Sender(context.bot, self._engine, who, message.chat)
         try:
             await out.typing()
             replies = await self._engine.handle(who, message.text)
@@ -162,7 +206,7 @@ class Handlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or user.is_bot:
             return
-        out = Outbox(context.bot, self._engine, who_of(user), message.chat)
+        out = Sender(context.bot, self._engine, who_of(user), message.chat)
         try:
             await out.text(TEXT_ONLY)
         except Unreachable:
@@ -179,7 +223,7 @@ class Handlers:
             return
         who = who_of(query.from_user)
         where = where_of(message)
-        out = Outbox(context.bot, self._engine, who, message.chat)
+        out = Sender(context.bot, self._engine, who, message.chat)
         try:
             if query.data == tr.WHY:
                 await self._why(query, out, where, message.message_id)
@@ -192,14 +236,14 @@ class Handlers:
         except Unreachable:
             return
 
-    async def _why(self, query: CallbackQuery, out: Outbox, where: Where, card: int) -> None:
+    async def _why(self, query: CallbackQuery, out: Sender, where: Where, card: int) -> None:
         reply = await self._engine.why(who_of(query.from_user), where)
         await _answer(query, "❓ Here's why, below the card." if reply else GONE)
         if reply is not None:
             await out.text(reply.text, reply_to=card)
 
     async def _button_reaction(
-        self, query: CallbackQuery, out: Outbox, who: Who, where: Where, reaction: Reaction
+        self, query: CallbackQuery, out: Sender, who: Who, where: Where, reaction: Reaction
     ) -> None:
         message = query.message
         assert message is not None
@@ -234,7 +278,7 @@ class Handlers:
         # group that would be a message per reaction for everyone.
         if last is not None and change.chat.type == ChatType.PRIVATE:
             try:
-                await Outbox(context.bot, self._engine, who, change.chat).text(
+                await Sender(context.bot, self._engine, who, change.chat).text(
                     last.text, reply_to=change.message_id
                 )
             except Unreachable:
@@ -247,6 +291,15 @@ class Handlers:
             log.warning("Telegram error outside a handler: %s", error)
         else:
             log.error("handler failed", exc_info=error)
+
+
+# How Telegram says a user id names no chat the bot may open: they never started the bot, or
+# the account is gone (a blocked bot or a deactivated account is a 403 instead).
+_NO_SUCH_CHAT = ("chat not found", "user not found", "peer_id_invalid", "user_id_invalid")
+
+
+def _no_such_chat(exc: BadRequest) -> bool:
+    return any(phrase in exc.message.lower() for phrase in _NO_SUCH_CHAT)
 
 
 def _reply(message_id: int | None) -> ReplyParameters | None:

@@ -155,13 +155,20 @@ class StationComposer:
         return [c.track for c in ranked], np.array([c.score for c in ranked], dtype=np.float32)
 
     def next_batch(
-        self, ctx: StationContext, *, n: int = 5, rng: random.Random | None = None
+        self,
+        ctx: StationContext,
+        *,
+        n: int = 5,
+        rng: random.Random | None = None,
+        pool: int | None = None,
+        window: int = REFINE_WINDOW,
     ) -> list[Pick]:
-        """The next ``n`` tracks for this station, each with its reason."""
+        """The next ``n`` tracks for this station, each with its reason. ``pool`` and
+        ``window`` trade depth for speed (scheduled picks for many listeners)."""
         if not 1 <= n <= 50:
             raise ValueError(f"a batch holds 1 to 50 tracks, got {n}")
         self.timings = Timings()
-        ranked = self.candidates(ctx)
+        ranked = self.candidates(ctx, pool=pool, window=window)
         with self.timings.stage("compose"):
             chosen = choose(
                 ranked,

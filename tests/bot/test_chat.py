@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
 
-from bot.chat import COMMANDS, FLOOD, OOPS, ChatEngine, Where, Who, reaction_of
+from bot.chat import COMMANDS, FLOOD, OOPS, ChatEngine, Delivered, Where, Who, reaction_of
 from bot.conversation import Reply
 from bot.throttle import Throttle
 from storage import feedback as fb
@@ -246,9 +246,8 @@ def test_settings_in_chat(chat_engine: ChatEngine) -> None:
 
 
 def test_features_still_to_come_say_so(chat_engine: ChatEngine) -> None:
-    for command in ("/picks", "/nostalgia"):
-        [reply] = run(chat_engine.handle(person(), command))
-        assert "isn't in this build" in reply.text
+    [reply] = run(chat_engine.handle(person(), "/sort"))
+    assert "isn't in this build" in reply.text
     for command in ("/link", "/unlink", "/spotify", "/save"):
         [reply] = run(chat_engine.handle(person(), command))
         assert "Spotify isn't set up on this Wavelength" in reply.text
@@ -271,3 +270,46 @@ def test_command_descriptions_fit_the_platforms() -> None:
         assert re.fullmatch(r"[a-z]{1,32}", c.name)  # Telegram and Discord command names
         assert 3 <= len(c.description) <= 100
         assert c.usage.startswith(f"/{c.name}")
+
+
+class Outbox:
+    """A frontend's outbox that records what it sent and can refuse an account."""
+
+    def __init__(self, platform: str, blocked: frozenset[str] = frozenset()) -> None:
+        self.platform = platform
+        self.blocked = blocked
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, account: str, replies: Sequence[Reply]) -> Delivered:
+        if account in self.blocked:
+            return Delivered(ok=False, unreachable=True, platform=self.platform)
+        self.sent += [(account, r.text) for r in replies]
+        return Delivered(ok=True, platform=self.platform)
+
+
+def test_messages_go_to_the_account_last_written_from(chat_engine: ChatEngine) -> None:
+    tg, dc = person("telegram"), person("discord")
+    telegram, discord = Outbox("telegram"), Outbox("discord", blocked=frozenset({dc.account}))
+
+    async def scenario() -> list[Delivered]:
+        [shown] = await chat_engine.handle(tg, "/connect")
+        code = re.search(r"/connect (\w+)", shown.text)
+        assert code is not None
+        await chat_engine.handle(dc, f"/connect {code.group(1)}")  # Discord is the latest
+        user = await chat_engine.user_of(tg)
+        first = await chat_engine.message(user, [Reply("hello")])  # no frontend running yet
+        chat_engine.register_outbox(telegram)
+        chat_engine.register_outbox(discord)
+        second = await chat_engine.message(user, [Reply("your picks")])
+        third = await chat_engine.message(user, [Reply("again")])
+        return [first, second, third]
+
+    first, second, third = run(scenario())
+    assert not first.ok and not first.unreachable and first.note == "no frontend running"
+    # Discord was tried first (last written from), refused, got marked; Telegram delivered.
+    assert second.ok and second.platform == "telegram"
+    assert third.ok and third.platform == "telegram"
+    assert discord.sent == [] and telegram.sent == [
+        (tg.account, "your picks"),
+        (tg.account, "again"),
+    ]

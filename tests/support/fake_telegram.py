@@ -11,7 +11,10 @@ What Telegram enforces and a test can observe is enforced here too: message leng
 64-byte callback data, "message is not modified", answering a callback query once, the fixed
 set of reaction emoji, ``allowed_updates`` (reactions arrive only when asked for), group
 privacy mode, one getUpdates at a time, no getUpdates while a webhook is set, HTTPS webhooks,
-and per-chat / overall flood limits (with bursts, as Telegram allows).
+and per-chat / overall flood limits (with bursts, as Telegram allows). Photos are uploaded as
+multipart parts (or resent by file_id) and checked as Telegram checks them: a PNG or JPEG of at
+most 10 MB, sides adding up to at most 10000 px, a ratio of at most 20, a caption of at most
+1024 UTF-16 units (the unit Telegram counts lengths in, for text too).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import contextlib
 import itertools
 import json
 import re
+import struct
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,7 +50,14 @@ _REACTION_EMOJI_TEXT = (
 REACTION_EMOJI = frozenset(_REACTION_EMOJI_TEXT.split())
 CHAT_ACTIONS = frozenset({"typing", "upload_photo", "record_video", "upload_document"})
 _INT = {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time", "max_connections"}
-_BOOL = {"drop_pending_updates", "show_alert", "is_big", "disable_notification"}
+_BOOL = {
+    "drop_pending_updates",
+    "show_alert",
+    "is_big",
+    "disable_notification",
+    "has_spoiler",
+    "show_caption_above_media",
+}
 _JSON = {"reply_markup", "allowed_updates", "reaction", "commands", "scope", "reply_parameters"}
 _LIMITED = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
@@ -57,6 +69,8 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+MAX_PHOTO_BYTES = 10 * 1000 * 1000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what the Bot API takes in one request
 
 
 class ApiError(Exception):
@@ -103,7 +117,8 @@ class _Bucket:
 
 @dataclass(slots=True)
 class BotMessage:
-    """A message the bot sent, as the chat shows it now (edits applied)."""
+    """A message the bot sent, as the chat shows it now (edits applied). For a photo,
+    ``photo`` holds the picture's bytes and ``text`` its caption ("" without one)."""
 
     chat_id: int
     message_id: int
@@ -112,12 +127,22 @@ class BotMessage:
     parse_mode: str | None = None
     reply_to: int | None = None
     edits: int = 0
+    photo: bytes | None = None
 
     @property
     def buttons(self) -> list[list[tuple[str, str]]]:
         """(text, callback_data) per button, row by row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [[(b["text"], b.get("callback_data", "")) for b in row] for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file part of a multipart request."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(slots=True)
@@ -127,6 +152,7 @@ class _Fault:
     times: int
     error: ApiError | None = None
     delay: float = 0.0
+    after: int = 0  # matching calls to let through first
 
 
 class FakeTelegram:
@@ -160,6 +186,7 @@ class FakeTelegram:
         self.chat_actions: list[tuple[int, str]] = []
         self.throttled: list[tuple[str, int]] = []  # flood limits the bot ran into
         self.commands: dict[str, list[JSON]] = {}
+        self.files: dict[str, bytes] = {}  # photos received, by file_id
         self.webhook: JSON | None = None
         self.webhook_statuses: list[int] = []
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATES
@@ -186,7 +213,7 @@ class FakeTelegram:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeTelegram:
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._endpoint)
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
@@ -314,10 +341,12 @@ class FakeTelegram:
         retry_after: int | None = None,
         times: int = 1,
         chat: JSON | None = None,
+        after: int = 0,
     ) -> None:
-        """The next ``times`` calls of ``method`` (to ``chat``) answer this error."""
+        """The next ``times`` calls of ``method`` (to ``chat``) answer this error; with
+        ``after``, once that many have gone through (a failure in the middle of a batch)."""
         error = ApiError(code, description, retry_after)
-        self._faults.append(_Fault(method, chat and chat["id"], times, error=error))
+        self._faults.append(_Fault(method, chat and chat["id"], times, error=error, after=after))
 
     def slow(
         self, method: str, seconds: float, *, times: int = 1, chat: JSON | None = None
@@ -381,6 +410,9 @@ class FakeTelegram:
             if fault.method != method or fault.times <= 0:
                 continue
             if fault.chat_id is not None and fault.chat_id != params.get("chat_id"):
+                continue
+            if fault.after > 0:
+                fault.after -= 1
                 continue
             fault.times -= 1
             if fault.delay:
@@ -555,7 +587,40 @@ class FakeTelegram:
         text = _checked_text(params)
         markup = _checked_markup(params.get("reply_markup"))
         self._flood("sendMessage", chat)
-        content: JSON = {"text": text}
+        return self._post(chat, params, markup, text=text)
+
+    async def _m_sendPhoto(self, params: JSON) -> JSON:
+        chat = self._chat(params)
+        png, (width, height) = self._photo(params.get("photo"))
+        caption = _checked_caption(params)
+        markup = _checked_markup(params.get("reply_markup"))
+        self._flood("sendPhoto", chat)
+        file_id = f"AgACAgQAAx{next(_IDS):08d}"
+        self.files[file_id] = png
+        unique = file_id[-8:]
+        small = max(width, height) / 90
+        sizes = [
+            {"file_id": file_id + "_s", "file_unique_id": unique + "s",
+             "width": max(1, round(width / small)), "height": max(1, round(height / small))},
+            {"file_id": file_id, "file_unique_id": unique, "width": width, "height": height,
+             "file_size": len(png)},
+        ]  # fmt: skip
+        return self._post(chat, params, markup, text=caption, photo=png, sizes=sizes)
+
+    def _post(
+        self,
+        chat: JSON,
+        params: JSON,
+        markup: JSON | None,
+        *,
+        text: str,
+        photo: bytes | None = None,
+        sizes: list[JSON] | None = None,
+    ) -> JSON:
+        """A checked message from the bot lands in ``chat``."""
+        content: JSON = {"photo": sizes} if photo is not None else {"text": text}
+        if photo is not None and text:
+            content["caption"] = text
         reply = params.get("reply_parameters") or {}
         reply_to = reply.get("message_id") or params.get("reply_to_message_id")
         if reply_to is not None:
@@ -575,12 +640,35 @@ class FakeTelegram:
                 markup,
                 params.get("parse_mode"),
                 reply_to if "reply_to_message" in content else None,
+                photo=photo,
             )
         )
         return message
 
+    def _photo(self, photo: object) -> tuple[bytes, tuple[int, int]]:
+        """The picture a sendPhoto names (an upload or a file_id we gave) and its size."""
+        if isinstance(photo, str):
+            if photo not in self.files:  # a URL too: this fake fetches nothing
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            data = self.files[photo]
+        elif isinstance(photo, Upload):
+            data = photo.data
+        else:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        if len(data) > MAX_PHOTO_BYTES:
+            raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+        size = _image_size(data)
+        if size is None:
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        width, height = size
+        if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        return data, size
+
     async def _m_editMessageText(self, params: JSON) -> JSON:
         message, sent = self._own_message(params)
+        if "text" not in message:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text = _checked_text(params)
         markup = _checked_markup(params.get("reply_markup"))  # none: the keyboard goes
         if text == message["text"] and markup == message.get("reply_markup"):
@@ -594,11 +682,12 @@ class FakeTelegram:
         if markup == message.get("reply_markup"):
             raise ApiError(400, NOT_MODIFIED)
         self._flood("editMessageReplyMarkup", message["chat"])
-        return self._edit(message, sent, text=message["text"], markup=markup)
+        return self._edit(message, sent, text=message.get("text"), markup=markup)
 
     @staticmethod
-    def _edit(message: JSON, sent: BotMessage, *, text: str, markup: JSON | None) -> JSON:
-        message["text"] = sent.text = text
+    def _edit(message: JSON, sent: BotMessage, *, text: str | None, markup: JSON | None) -> JSON:
+        if text is not None:  # None: a photo, whose caption stays
+            message["text"] = sent.text = text
         message.pop("reply_markup", None)
         if markup:
             message["reply_markup"] = markup
@@ -668,7 +757,11 @@ async def _params(request: web.Request) -> JSON:
             params.update(body)
         else:
             form = await request.post()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+            for key, value in form.items():
+                if isinstance(value, web.FileField):  # a multipart file part
+                    params[key] = Upload(value.filename, value.content_type, value.file.read())
+                elif isinstance(value, str):
+                    params[key] = value
     return params
 
 
@@ -690,12 +783,29 @@ def _coerce(params: JSON) -> JSON:
     return out
 
 
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _checked_text(params: JSON) -> str:
     text = str(params.get("text") or "").strip()  # Telegram trims what it stores
     if not text:
         raise ApiError(400, "Bad Request: message text is empty")
-    if len(text) > 4096:
+    if _units(text) > 4096:
         raise ApiError(400, "Bad Request: message is too long")
+    _check_markdown(params, text)
+    return text
+
+
+def _checked_caption(params: JSON) -> str:
+    caption = str(params.get("caption") or "").strip()
+    if _units(caption) > 1024:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    _check_markdown(params, caption)
+    return caption
+
+
+def _check_markdown(params: JSON, text: str) -> None:
     if params.get("parse_mode") == "MarkdownV2":
         bad = re.search(r"(?<!\\)[>#+\-=|{}.!]", text)
         if bad:
@@ -704,7 +814,41 @@ def _checked_text(params: JSON) -> str:
                 f"Bad Request: can't parse entities: Character '{bad.group()}' is reserved "
                 "and must be escaped with the preceding '\\'",
             )
-    return text
+
+
+def png(width: int, height: int) -> bytes:
+    """A valid grey PNG of that size, for tests to send."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))  # filter 0, grey
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or a JPEG; None for anything else (or a broken one)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return (width, height) if width and height else None
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    at = 2
+    while at + 9 <= len(data) and data[at] == 0xFF:
+        marker, length = data[at + 1], struct.unpack(">H", data[at + 2 : at + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame header
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
+            return (width, height) if width and height else None
+        at += 2 + length
+    return None
 
 
 def _checked_markup(markup: object) -> JSON | None:

@@ -1,0 +1,137 @@
+"""What a delivery round composes and how it sends: adapters between the runner and the rest.
+
+Daily picks are the next batch of each user's "Daily picks" station (seeded from what they
+liked anywhere), so the cards take reactions and teach it like any station. A delivery goes
+to the chat account the person last wrote from (``ChatEngine.message``) and, when Spotify is
+linked, into one "Wavelength · Daily picks" playlist updated in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from bot import render
+from bot.conversation import Reply
+from jobs.runner import Outcome
+from jobs.schedule import DAILY, Due
+from storage.deliveries import Status
+from wavelength.stations import Batch
+
+if TYPE_CHECKING:
+    from bot.chat import Delivered
+    from wavelength.domain import TrackId, UserId
+    from wavelength.spotify_service import PushReport
+
+log = logging.getLogger(__name__)
+
+PICKS_PER_DAY = 10
+RETRY = timedelta(minutes=5)  # a platform hiccup: the next rounds try again
+
+
+class PicksSource(Protocol):
+    def daily_picks(self, user: UserId, *, n: int | None = None) -> Batch | None: ...
+
+
+class Messenger(Protocol):
+    async def message(self, user: UserId, replies: Sequence[Reply]) -> Delivered: ...
+
+
+class PlaylistSink(Protocol):
+    def push(
+        self,
+        user: UserId,
+        purpose: str,
+        name: str,
+        description: str,
+        track_ids: Sequence[TrackId],
+    ) -> PushReport: ...
+
+
+class StationPicks:
+    """The runner's composer: daily picks from the station engine, user by user (each is a
+    few vector searches; the runner calls this once per round, off the event loop)."""
+
+    kinds = (DAILY,)
+
+    def __init__(self, picks: PicksSource, *, n: int = PICKS_PER_DAY, workers: int = 1) -> None:
+        """``workers`` threads compose side by side: the vector searches release the GIL,
+        so on a 2-core machine two threads do nearly twice the users per second."""
+        self._picks = picks
+        self._n = n
+        self._workers = max(1, workers)
+
+    def compose(self, kind: str, users: Sequence[UserId]) -> dict[UserId, object]:
+        if kind != DAILY:
+            return {}
+        if self._workers == 1 or len(users) < 2:
+            found = [self._one(u) for u in users]
+        else:
+            with ThreadPoolExecutor(self._workers, thread_name_prefix="picks") as pool:
+                found = list(pool.map(self._one, users))
+        return {u: b for u, b in zip(users, found, strict=True) if b is not None}
+
+    def _one(self, user: UserId) -> Batch | None:
+        try:
+            batch = self._picks.daily_picks(user, n=self._n)
+        except Exception:
+            # One user's broken station must not cost everyone their picks.
+            log.exception("daily picks for user %s failed", user)
+            return None
+        return batch if batch is not None and batch.cards else None
+
+
+class ChatAndSpotify:
+    """The runner's sender: the chat first (that is the delivery), then Spotify."""
+
+    def __init__(
+        self,
+        chat: Messenger,
+        spotify: PlaylistSink | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._chat = chat
+        self._spotify = spotify
+        self._clock = clock
+
+    async def send(self, due: Due, content: object) -> Outcome:
+        if not isinstance(content, Batch):
+            return Outcome(Status.SKIPPED, f"nothing to send for {due.kind}")
+        intro = "☀️ Yesterday's picks, a little late:" if due.late else "☀️ Today's picks for you:"
+        reply = Reply(render.batch_text(content, intro=intro), content)
+        delivered = await self._chat.message(due.user, [reply])
+        if not delivered.ok and delivered.sent:
+            # Part of it arrived; sending it all again would repeat that part.
+            return Outcome(Status.SENT, f"partly delivered: {delivered.note}")
+        if delivered.unreachable:
+            return Outcome(Status.SKIPPED, delivered.note or "can't be messaged")
+        if not delivered.ok:
+            wait = timedelta(seconds=delivered.retry_after) if delivered.retry_after else RETRY
+            return Outcome(Status.FAILED, delivered.note, retry_at=self._clock() + wait)
+        note = f"sent on {delivered.platform}"
+        if self._spotify is not None:
+            note += "; " + await asyncio.to_thread(self._to_spotify, due, content)
+        return Outcome(Status.SENT, note)
+
+    def _to_spotify(self, due: Due, batch: Batch) -> str:
+        """Best effort: the chat message is the delivery; a push that can't finish now is
+        recorded by the Spotify service and resumed by its own job."""
+        from wavelength.spotify_service import SpotifyNotLinked, SpotifyServiceError
+
+        assert self._spotify is not None
+        try:
+            report = self._spotify.push(
+                due.user, "daily", "Wavelength · Daily picks",
+                f"Picked for you on {due.day:%A %d %B}, from what you liked.",
+                [c.track.id for c in batch.cards],
+            )  # fmt: skip
+        except SpotifyNotLinked:
+            return "no Spotify link"
+        except SpotifyServiceError as exc:
+            return f"Spotify later: {exc}"
+        return f"Spotify playlist updated ({report.tracks} tracks)"
