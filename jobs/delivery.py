@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 from bot import render
 from bot.conversation import Reply
 from jobs.runner import Outcome
-from jobs.schedule import DAILY, Due
+from jobs.schedule import DAILY, NOSTALGIA, Due
 from storage.deliveries import Status
+from wavelength.mixes import NostalgiaMix
 from wavelength.stations import Batch
 
 if TYPE_CHECKING:
@@ -52,27 +53,40 @@ class PlaylistSink(Protocol):
     ) -> PushReport: ...
 
 
+class Nostalgia(Protocol):
+    def nostalgia(self, user: UserId) -> NostalgiaMix: ...
+
+
 class StationPicks:
     """The runner's composer: daily picks from the station engine, user by user (each is a
     few vector searches; the runner calls this once per round, off the event loop)."""
 
-    kinds = (DAILY,)
-
-    def __init__(self, picks: PicksSource, *, n: int = PICKS_PER_DAY, workers: int = 1) -> None:
+    def __init__(
+        self,
+        picks: PicksSource,
+        *,
+        nostalgia: Nostalgia | None = None,
+        n: int = PICKS_PER_DAY,
+        workers: int = 1,
+    ) -> None:
         """``workers`` threads compose side by side: the vector searches release the GIL,
-        so on a 2-core machine two threads do nearly twice the users per second."""
+        so on a 2-core machine two threads do nearly twice the users per second. Without
+        ``nostalgia`` only daily picks are made (the weekly mix is left to a later run)."""
         self._picks = picks
+        self._nostalgia = nostalgia
         self._n = n
         self._workers = max(1, workers)
+        self.kinds = (DAILY, NOSTALGIA) if nostalgia is not None else (DAILY,)
 
     def compose(self, kind: str, users: Sequence[UserId]) -> dict[UserId, object]:
-        if kind != DAILY:
+        one = {DAILY: self._one, NOSTALGIA: self._one_nostalgia}.get(kind)
+        if one is None or kind not in self.kinds:
             return {}
         if self._workers == 1 or len(users) < 2:
-            found = [self._one(u) for u in users]
+            found = [one(u) for u in users]
         else:
             with ThreadPoolExecutor(self._workers, thread_name_prefix="picks") as pool:
-                found = list(pool.map(self._one, users))
+                found = list(pool.map(one, users))
         return {u: b for u, b in zip(users, found, strict=True) if b is not None}
 
     def _one(self, user: UserId) -> Batch | None:
@@ -83,6 +97,15 @@ class StationPicks:
             log.exception("daily picks for user %s failed", user)
             return None
         return batch if batch is not None and batch.cards else None
+
+    def _one_nostalgia(self, user: UserId) -> NostalgiaMix | None:
+        assert self._nostalgia is not None
+        try:
+            mix = self._nostalgia.nostalgia(user)
+        except Exception:
+            log.exception("the nostalgia mix for user %s failed", user)
+            return None
+        return mix if mix.tracks else None
 
 
 class ChatAndSpotify:
@@ -100,10 +123,17 @@ class ChatAndSpotify:
         self._clock = clock
 
     async def send(self, due: Due, content: object) -> Outcome:
-        if not isinstance(content, Batch):
+        if isinstance(content, Batch):
+            late = "☀️ Yesterday's picks, a little late:"
+            intro = late if due.late else "☀️ Today's picks for you:"
+            reply = Reply(render.batch_text(content, intro=intro), content)
+            playlist = ("daily", "Wavelength · Daily picks", [c.track.id for c in content.cards])
+        elif isinstance(content, NostalgiaMix):
+            reply = Reply("Your weekly nostalgia mix.\n" + render.nostalgia_text(content))
+            ids = [t.track.id for t in content.tracks]
+            playlist = ("nostalgia", "Wavelength · Nostalgia", ids)
+        else:
             return Outcome(Status.SKIPPED, f"nothing to send for {due.kind}")
-        intro = "☀️ Yesterday's picks, a little late:" if due.late else "☀️ Today's picks for you:"
-        reply = Reply(render.batch_text(content, intro=intro), content)
         delivered = await self._chat.message(due.user, [reply])
         if not delivered.ok and delivered.sent:
             # Part of it arrived; sending it all again would repeat that part.
@@ -115,10 +145,10 @@ class ChatAndSpotify:
             return Outcome(Status.FAILED, delivered.note, retry_at=self._clock() + wait)
         note = f"sent on {delivered.platform}"
         if self._spotify is not None:
-            note += "; " + await asyncio.to_thread(self._to_spotify, due, content)
+            note += "; " + await asyncio.to_thread(self._to_spotify, due, *playlist)
         return Outcome(Status.SENT, note)
 
-    def _to_spotify(self, due: Due, batch: Batch) -> str:
+    def _to_spotify(self, due: Due, purpose: str, name: str, tracks: Sequence[TrackId]) -> str:
         """Best effort: the chat message is the delivery; a push that can't finish now is
         recorded by the Spotify service and resumed by its own job."""
         from wavelength.spotify_service import SpotifyNotLinked, SpotifyServiceError
@@ -126,10 +156,8 @@ class ChatAndSpotify:
         assert self._spotify is not None
         try:
             report = self._spotify.push(
-                due.user, "daily", "Wavelength · Daily picks",
-                f"Picked for you on {due.day:%A %d %B}, from what you liked.",
-                [c.track.id for c in batch.cards],
-            )  # fmt: skip
+                due.user, purpose, name, f"Made for you on {due.day:%A %d %B}.", tracks
+            )
         except SpotifyNotLinked:
             return "no Spotify link"
         except SpotifyServiceError as exc:

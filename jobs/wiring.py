@@ -1,4 +1,8 @@
-"""The jobs a running Wavelength schedules, built from the composition root's parts."""
+"""The jobs a running Wavelength schedules, built from the composition root's parts.
+
+Every job may run in several processes at once; each round takes a named lease in the
+database first, so one process does the work and the others stand down.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,20 @@ import asyncio
 import logging
 import os
 import socket
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from jobs.delivery import ChatAndSpotify, StationPicks
 from jobs.runner import DeliveryRunner
 from jobs.scheduler import Job
+from storage import accounts, deliveries
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bot.chat import ChatEngine
+    from wavelength.mixes import MixService
     from wavelength.spotify_service import SpotifyService
     from wavelength.stations import StationService
 
@@ -24,6 +31,8 @@ log = logging.getLogger(__name__)
 
 DELIVERY_EVERY_S = 60  # deliveries are due to the minute in each user's local time
 SPOTIFY_RESUME_EVERY_S = 600
+DAILY_S = 24 * 3600
+HOURLY_S = 3600
 
 
 def worker_id() -> str:
@@ -37,24 +46,83 @@ def scheduled_jobs(
     stations: StationService,
     chat: ChatEngine,
     spotify: SpotifyService | None,
+    mixes: MixService | None = None,
 ) -> list[Job]:
+    worker = worker_id()
+    composer = StationPicks(stations, nostalgia=mixes, workers=min(4, os.cpu_count() or 1))
     runner = DeliveryRunner(
         database=database,
-        composer=StationPicks(stations, workers=min(4, os.cpu_count() or 1)),
+        composer=composer,
         sender=ChatAndSpotify(chat, spotify),
-        worker=worker_id(),
-        kinds=StationPicks.kinds,
+        worker=worker,
+        kinds=composer.kinds,
     )
-    jobs = [Job("daily-picks", DELIVERY_EVERY_S, runner.run_round, "daily picks by DM")]
+    jobs = [Job("deliveries", DELIVERY_EVERY_S, runner.run_round, "daily picks, weekly nostalgia")]
+    if mixes is not None:
+        centers = _leased(
+            database, worker, "taste-centers", DAILY_S, lambda: refresh(database, mixes)
+        )
+        jobs.append(Job("taste-centers", HOURLY_S, centers, "nightly taste-center refresh"))
     if spotify is not None:
+        sp = spotify
 
         async def resume() -> int:
-            return await asyncio.to_thread(resume_pushes, spotify)
+            return await asyncio.to_thread(resume_pushes, sp)
 
-        jobs.append(
-            Job("spotify-resume", SPOTIFY_RESUME_EVERY_S, resume, "finish interrupted pushes")
-        )
+        imports = _leased(database, worker, "spotify-import", DAILY_S, lambda: import_all(sp))
+        jobs += [
+            Job("spotify-resume", SPOTIFY_RESUME_EVERY_S, resume, "finish interrupted pushes"),
+            Job("spotify-import", HOURLY_S, imports, "daily Spotify history import"),
+        ]
     return jobs
+
+
+def _leased(
+    database: Engine, worker: str, name: str, every_s: int, work: Callable[[], object]
+) -> Callable[[], asyncio.Future[object]]:
+    """``work`` at most once per ``every_s`` across all processes: the lease is held for the
+    whole period, so the hourly check in every process finds it taken until it is due."""
+
+    def once() -> object:
+        with database.begin() as conn:
+            if not deliveries.acquire_lease(
+                conn=conn, name=name, holder=f"{worker}:{datetime.now(UTC):%Y%m%d%H}",
+                now=datetime.now(UTC), ttl=timedelta(seconds=every_s),
+            ):  # fmt: skip
+                return "not due"
+        return work()
+
+    def run() -> asyncio.Future[object]:
+        return asyncio.ensure_future(asyncio.to_thread(once))
+
+    return run
+
+
+def refresh(database: Engine, mixes: MixService) -> int:
+    """Today's taste centers for every opted-in listener, computed at night so the day's
+    deliveries and /mixes find them ready (they start from yesterday's)."""
+    with database.connect() as conn:
+        users = [u for u, _ in accounts.opted_in(conn=conn)]
+    for user in users:
+        try:
+            mixes.mixes(user)
+        except Exception:
+            log.exception("taste centers for user %s failed", user)
+    return len(users)
+
+
+def import_all(spotify: SpotifyService) -> int:
+    """Recent plays, top and saved tracks of every linked listener (safe to repeat)."""
+    from wavelength.spotify_service import SpotifyServiceError
+
+    done = 0
+    for user in spotify.linked_users():
+        try:
+            spotify.import_library(user)
+            done += 1
+        except SpotifyServiceError as exc:
+            log.info("Spotify import for user %s skipped: %s", user, exc)
+    return done
 
 
 def resume_pushes(spotify: SpotifyService, now: datetime | None = None) -> int:

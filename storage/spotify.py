@@ -107,6 +107,16 @@ def save_link(
     return changed
 
 
+def linked_users(*, conn: Connection) -> list[UserId]:
+    """Users with a working link (not broken), for the periodic history import."""
+    rows = conn.execute(
+        select(SpotifyLinkRow.user_id)
+        .where(SpotifyLinkRow.broken_at.is_(None))
+        .order_by(SpotifyLinkRow.user_id)
+    )
+    return [UserId(u) for u in rows.scalars()]
+
+
 def set_token(*, conn: Connection, user: UserId, token: str, now: datetime) -> None:
     """Store a refreshed token; a link that broke or was removed meanwhile stays so."""
     conn.execute(

@@ -91,6 +91,7 @@ class Runtime:
     warmup: Warmup
     spotify: SpotifyService | None
     spotify_chat: SpotifyChat
+    mixes: MixService
 
 
 @contextlib.asynccontextmanager
@@ -142,7 +143,7 @@ async def runtime(
         try:
             yield Runtime(
                 settings, database, store, stations, accounts, conversation, chat, warmup,
-                spotify, spotify_chat,
+                spotify, spotify_chat, mixes,
             )  # fmt: skip
         finally:
             await chat.close()  # finishes the calls in flight: no reaction is dropped
@@ -261,7 +262,11 @@ async def main(
             configure_logging()
             scheduler = build_scheduler(
                 scheduled_jobs(
-                    database=rt.database, stations=rt.stations, chat=rt.chat, spotify=rt.spotify
+                    database=rt.database,
+                    stations=rt.stations,
+                    chat=rt.chat,
+                    spotify=rt.spotify,
+                    mixes=rt.mixes,
                 )
             )
             scheduler.start()  # on this loop: the jobs run beside the bots

@@ -425,6 +425,10 @@ class SpotifyService:
             writer = self._writer(api, user, me)
             return replace(self._finish(writer, user, purpose, careful=True), resumed=True)
 
+    def linked_users(self) -> list[UserId]:
+        with self._engine.connect() as conn:
+            return repo.linked_users(conn=conn)
+
     def unfinished(self) -> list[tuple[UserId, str, datetime | None]]:
         """(user, purpose, retry_at) of every push not confirmed done, for the scheduler."""
         with self._engine.connect() as conn:

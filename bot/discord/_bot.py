@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.chat import OOPS
 from bot.discord._commands import StationCommands
 from bot.discord._deliver import describe
+from bot.discord._outbox import DiscordOutbox
 from bot.discord._reactions import Reactions
 
 if TYPE_CHECKING:
@@ -82,11 +83,18 @@ class WavelengthBot(commands.Bot):
         self.engine = engine
         self.dev_guild = dev_guild
         self.note_seconds = note_seconds
+        self.outbox = DiscordOutbox(self, engine)
 
     async def setup_hook(self) -> None:
+        """Runs once logged in: the token works, so DMs can go out from here on."""
         await self.add_cog(StationCommands(self, self.engine))
         await self.add_cog(Reactions(self, self.engine, note_seconds=self.note_seconds))
         await self.sync_commands()
+        self.engine.register_outbox(self.outbox)
+
+    async def close(self) -> None:
+        self.engine.unregister_outbox(self.outbox.platform)
+        await super().close()
 
     async def sync_commands(self) -> None:
         """Overwrite the registered commands with these ones (one request, at startup)."""

@@ -208,6 +208,23 @@ class StationCommands(commands.Cog):
     async def nostalgia(self, interaction: discord.Interaction) -> None:
         await self.run(interaction, "/nostalgia")
 
+    @app_commands.command(name="mixes", description=_d("mixes"))
+    async def mixes(self, interaction: discord.Interaction) -> None:
+        await self.run(interaction, "/mixes")
+
+    @app_commands.command(name="buddies", description=_d("buddies"))
+    @app_commands.describe(
+        share="Let others be matched to your taste (on), or stop it (off); leave out to see matches"
+    )
+    async def buddies(
+        self, interaction: discord.Interaction, share: Literal["on", "off"] | None = None
+    ) -> None:
+        await self.run(interaction, f"/buddies share {share}" if share else "/buddies")
+
+    @app_commands.command(name="taste", description=_d("taste"))
+    async def taste(self, interaction: discord.Interaction) -> None:
+        await self.run(interaction, "/taste")
+
     @app_commands.command(name="link", description=_d("link"))
     @app_commands.describe(
         address="The address Spotify sent your browser to, when it showed an error page"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bot.chat import Where, Who
+    from bot.chat import Outbox, Where, Who
     from bot.conversation import Reply
     from wavelength.domain import Reaction
     from wavelength.stations import Batch, Card
@@ -26,3 +26,7 @@ class Engine(Protocol):
     async def why(self, who: Who, where: Where) -> Reply | None: ...
 
     async def unreachable(self, who: Who) -> None: ...
+
+    def register_outbox(self, outbox: Outbox) -> None: ...
+
+    def unregister_outbox(self, platform: str) -> None: ...

@@ -12,7 +12,7 @@ from bot.chat import ChatEngine, Delivered, Who
 from bot.conversation import Reply
 from jobs.delivery import RETRY, ChatAndSpotify, StationPicks
 from jobs.runner import DeliveryRunner
-from jobs.schedule import DAILY, Due
+from jobs.schedule import DAILY, NOSTALGIA, Due
 from storage import deliveries
 from storage.deliveries import Status
 from tests.support.world import World
@@ -70,10 +70,11 @@ def test_a_round_delivers_picks_once_to_each_opted_in_listener(
     noon = datetime.now(UTC).replace(hour=6, minute=0)  # six hours after their 00:00
 
     def round_() -> object:
+        picks = StationPicks(service)
         runner = DeliveryRunner(
-            database=world.engine, composer=StationPicks(service),
+            database=world.engine, composer=picks,
             sender=ChatAndSpotify(chat_engine, playlists), worker="w", clock=lambda: noon,
-            kinds=StationPicks.kinds,
+            kinds=picks.kinds,
         )  # fmt: skip
         return asyncio.run(runner.run_round(only=users))
 
@@ -125,3 +126,42 @@ def test_how_a_send_ends_in_the_ledger(service: StationService, user: UserId) ->
     assert outcome(Delivered(ok=False, note="503"))[::2] == (Status.FAILED, now + RETRY)
     partly = outcome(Delivered(ok=False, note="503 after 3 messages were delivered", sent=3))
     assert partly[0] is Status.SENT and "partly" in (partly[1] or "")
+
+
+def test_sunday_brings_the_nostalgia_mix_by_dm_and_to_spotify(
+    service: StationService, user: UserId, world: World
+) -> None:
+    from storage import catalog
+    from wavelength.domain import ListeningEvent as Event
+    from wavelength.mixes import MixService
+
+    sunday = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+    metal = world.by_genre("thrash metal")[::3][:8]
+    events = [
+        Event(track=t, played_at=sunday - timedelta(days=800 + d))
+        for t in metal
+        for d in range(0, 60, 5)
+    ]
+    with world.engine.begin() as conn:
+        catalog.insert_listening_events(conn=conn, user_id=user, events=events, source="import")
+    mixes = MixService(
+        engine=world.engine, store=world.store, catalog=world.catalog, clock=lambda: sunday
+    )
+    picks = StationPicks(service, nostalgia=mixes)
+    assert picks.kinds == (DAILY, NOSTALGIA)
+    made = picks.compose(NOSTALGIA, [user])
+    mix = made[user]
+    playlists = Playlists(linked={user})
+    got: list[Reply] = []
+
+    class Inbox:
+        async def message(self, who: UserId, replies: Sequence[Reply]) -> Delivered:
+            got.extend(replies)
+            return Delivered(ok=True, platform="telegram")
+
+    due = Due(user, NOSTALGIA, sunday.date(), sunday, late=False)
+    outcome = asyncio.run(ChatAndSpotify(Inbox(), playlists).send(due, mix))
+    assert outcome.status is Status.SENT
+    assert got[0].text.startswith("Your weekly nostalgia mix.") and "📼" in got[0].text
+    assert sum(t.name in got[0].text for t in metal) >= 6  # what they played back then
+    assert playlists.pushed and playlists.pushed[0][:2] == (user, "nostalgia")

@@ -40,9 +40,13 @@ def test_interrupted_pushes_are_finished_when_their_time_comes() -> None:
 def test_the_jobs_a_running_wavelength_schedules() -> None:
     none: Any = None
     names = [j.name for j in scheduled_jobs(database=none, stations=none, chat=none, spotify=none)]
-    assert names == ["daily-picks"]
-    with_spotify = scheduled_jobs(
-        database=none, stations=none, chat=none, spotify=cast(Any, Pushes())
+    assert names == ["deliveries"]
+    everything = scheduled_jobs(
+        database=none, stations=none, chat=none, spotify=cast(Any, Pushes()), mixes=none
     )
-    assert [j.name for j in with_spotify] == ["daily-picks", "spotify-resume"]
+    assert [j.name for j in everything] == ["deliveries", "spotify-resume", "spotify-import"]
+    with_mixes = scheduled_jobs(
+        database=none, stations=none, chat=none, spotify=None, mixes=cast(Any, object())
+    )
+    assert [j.name for j in with_mixes] == ["deliveries", "taste-centers"]
     assert ":" in worker_id()

@@ -4,7 +4,9 @@ so the bot tests rest on a fake that refuses what Discord refuses."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import struct
 import zlib
 
 import aiohttp
@@ -19,6 +21,7 @@ from tests.support.fake_discord import (
 )
 
 AUTH = {"Authorization": "Bot fake-bot-token"}
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 async def identify(ws: aiohttp.ClientWebSocketResponse, intents: int) -> list[dict]:
@@ -137,6 +140,15 @@ def test_rest_refuses_what_discord_refuses() -> None:
                 "message": "Cannot send messages to this user",
                 "code": 50007,
             }
+            nobody = await http.post(
+                api + "/users/@me/channels", json={"recipient_id": "4242"}, headers=AUTH
+            )
+            assert nobody.status == 400
+            assert await nobody.json() == {"message": "Invalid Recipient(s)", "code": 50033}
+            garbled = await http.post(
+                api + "/users/@me/channels", json={"recipient_id": "ben"}, headers=AUTH
+            )
+            assert (await garbled.json())["code"] == 50035
             fake.fault("GET", r"^/users/@me$", status=429, retry_after=0.25, is_global=True)
             limited = await http.get(api + "/users/@me", headers=AUTH)
             assert limited.status == 429 and limited.headers["Retry-After"] == "1"
@@ -193,5 +205,57 @@ def test_interactions_have_a_deadline_and_one_answer() -> None:
             assert refused.status == 404
             assert await refused.json() == {"message": "Unknown interaction", "code": 10062}
             assert late.late_callbacks and late.callbacks == []
+
+    play(scenario)
+
+
+def test_uploads_are_multipart_and_refused_where_discord_refuses_them() -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake, aiohttp.ClientSession() as http:
+            url = f"{fake.api_base}/channels/{fake.channel_id}/messages"
+            picture = (
+                PNG + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", 640, 480) + b"x" * 9
+            )
+
+            async def post(payload: object, *files: tuple[str, bytes]) -> aiohttp.ClientResponse:
+                form = aiohttp.FormData(quote_fields=False)
+                form.add_field("payload_json", json.dumps(payload))
+                for n, (name, data) in enumerate(files):
+                    form.add_field(f"files[{n}]", io.BytesIO(data), filename=name)
+                return await http.post(url, data=form, headers=AUTH)
+
+            # a file alone is a message; the payload names it and gives its alt text
+            sent = await post(
+                {"attachments": [{"id": 0, "filename": "map.png", "description": "a map"}]},
+                ("upload.bin", picture),
+            )
+            assert sent.status == 200
+            [attached] = (await sent.json())["attachments"]
+            assert attached["filename"] == "map.png" and attached["description"] == "a map"
+            assert attached["content_type"] == "image/png" and attached["size"] == len(picture)
+            assert (attached["width"], attached["height"]) == (640, 480)
+            async with http.get(attached["url"]) as cdn:
+                assert cdn.status == 200 and await cdn.read() == picture
+            [record] = [r for r in fake.requests if r.files]
+            assert record.body["attachments"][0]["id"] == 0
+            assert [(f.field, f.filename) for f in record.files] == [("files[0]", "upload.bin")]
+
+            async def refused(response: aiohttp.ClientResponse) -> tuple[int, int]:
+                return response.status, (await response.json())["code"]
+
+            big = b"\0" * (10 * 1024 * 1024 + 1)
+            assert await refused(await post({}, ("big.png", big))) == (413, 40005)
+            eleven = [(f"{n}.png", picture) for n in range(11)]
+            assert await refused(await post({}, *eleven)) == (400, 50035)
+            dangling = {"content": "hi", "attachments": [{"id": 1}]}  # no files[1]
+            assert await refused(await post(dangling, ("a.png", picture))) == (400, 50035)
+            wordy = {"attachments": [{"id": 0, "description": "x" * 1025}]}
+            assert await refused(await post(wordy, ("a.png", picture))) == (400, 50035)
+            form = aiohttp.FormData(quote_fields=False)
+            form.add_field("payload_json", "{not json")
+            form.add_field("files[0]", io.BytesIO(picture), filename="a.png")
+            assert await refused(await http.post(url, data=form, headers=AUTH)) == (400, 50109)
+            assert len(fake.channel_messages(fake.channel_id)) == 1
+            assert fake.unhandled == []
 
     play(scenario)

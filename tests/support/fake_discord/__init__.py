@@ -2,11 +2,13 @@
 
 It speaks the wire protocol Wavelength uses, as Discord documents it and as discord.py parses
 it: REST API v10 (``/users/@me``, ``/applications/@me``, command overwrites, interaction
-callbacks, interaction webhooks, channel messages, reactions, DMs) and the gateway websocket
+callbacks, interaction webhooks, channel messages with file uploads (multipart/form-data with
+``payload_json`` and ``files[n]``, served back from a CDN route), reactions, DMs) and the gateway websocket
 (HELLO, IDENTIFY → READY and GUILD_CREATE, heartbeats and ACKs, RESUME, sequenced dispatches,
 ``zlib-stream`` compression when the client asks for it). It keeps Discord's rules that a bot
 can trip over: the 3-second deadline for the first interaction callback (404 10062 after it),
-one callback per interaction (400 40060), closed DMs (403 50007), message limits (400 50035),
+one callback per interaction (400 40060), closed DMs (403 50007), DMs to nobody (400 50033), message limits (400 50035),
+upload limits (10 files, 10 MiB each: 413 40005; alt text up to 1024 characters),
 events filtered by the intents sent in IDENTIFY, and rate limit headers with real 429s.
 Faults (a 429 with ``retry_after``, any error status) can be queued per route.
 
@@ -51,6 +53,7 @@ from tests.support.fake_discord._wire import (
     Json,
     RequestRecord,
     Snowflakes,
+    Upload,
 )
 
 __all__ = [
@@ -67,6 +70,7 @@ __all__ = [
     "GatewaySession",
     "Json",
     "RequestRecord",
+    "Upload",
     "fake_discord",
 ]
 
@@ -93,6 +97,7 @@ class FakeDiscord(GatewayMixin, RestMixin, ObjectsMixin):
         self.guild_commands: dict[int, list[Json]] = {}
         self.interactions: dict[int, FakeInteraction] = {}
         self.messages: dict[int, Json] = {}
+        self.uploads: dict[int, bytes] = {}  # attachment id -> the file's bytes
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.closed_dms: set[int] = set()
         self.requests: list[RequestRecord] = []
@@ -110,7 +115,8 @@ class FakeDiscord(GatewayMixin, RestMixin, ObjectsMixin):
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeDiscord:
-        app = web.Application(middlewares=[self._middleware])
+        # Discord takes requests of up to 25 MiB with files; the per-file limit is its own check.
+        app = web.Application(middlewares=[self._middleware], client_max_size=25 * 1024 * 1024)
         app.router.add_get("/gateway-ws", self._gateway)
         app.router.add_get("/gateway-ws/", self._gateway)
         self._routes(app.router)
@@ -132,6 +138,10 @@ class FakeDiscord(GatewayMixin, RestMixin, ObjectsMixin):
     @property
     def api_base(self) -> str:
         return f"http://127.0.0.1:{self._port}{API}"
+
+    @property
+    def cdn_base(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
 
     @property
     def gateway_url(self) -> str:
@@ -177,9 +187,11 @@ class FakeDiscord(GatewayMixin, RestMixin, ObjectsMixin):
         is_global: bool = False,
         code: int = 0,
         message: str = "",
+        skip: int = 0,
     ) -> None:
         """The next ``times`` requests matching ``method`` and the ``path`` regex (after
-        /api/v10) fail with ``status``; 429s carry ``retry_after`` like Discord's."""
+        /api/v10) fail with ``status``, once ``skip`` of them have passed; 429s carry
+        ``retry_after`` like Discord's."""
         self._faults.append(
             Fault(
                 method.upper(),
@@ -190,6 +202,7 @@ class FakeDiscord(GatewayMixin, RestMixin, ObjectsMixin):
                 is_global,
                 code,
                 message or f"{status} fault",
+                skip,
             )
         )
 
@@ -232,6 +245,10 @@ class FakeDiscord(GatewayMixin, RestMixin, ObjectsMixin):
         message = self._store_message(self.channel_id, {"content": content}, None, msg_type=0)
         message["author"] = user.payload()
         return message
+
+    def upload(self, attachment: Json) -> bytes:
+        """The bytes of a file the bot attached (``message["attachments"][n]``)."""
+        return self.uploads[int(attachment["id"])]
 
     def dm_channel(self, user: FakeUser) -> int | None:
         return self.dm_channels.get(user.id)

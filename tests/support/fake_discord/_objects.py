@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
-from tests.support.fake_discord._wire import FakeInteraction, FakeUser, Json, now_iso
+from tests.support.fake_discord._uploads import attachment, describe_files
+from tests.support.fake_discord._wire import (
+    EPHEMERAL,
+    FakeInteraction,
+    FakeUser,
+    Json,
+    Upload,
+    now_iso,
+)
 
 
 class ObjectsMixin:
@@ -19,7 +29,13 @@ class ObjectsMixin:
         return message
 
     def _store_message(
-        self, channel_id: int, body: Json, record: FakeInteraction | None, *, msg_type: int
+        self,
+        channel_id: int,
+        body: Json,
+        record: FakeInteraction | None,
+        *,
+        msg_type: int,
+        files: Sequence[Upload] = (),
     ) -> Json:
         message: Json = {
             "id": str(self.snowflake()),
@@ -53,8 +69,25 @@ class ObjectsMixin:
                 "name": record.name,
                 "command_type": 1,
             }
+        self._attach(message, body, files)
         self.messages[int(message["id"])] = message
         return message
+
+    def _attach(self, message: Json, body: Json, files: Sequence[Upload]) -> None:
+        """Discord's attachments for the uploaded ``files``. In an edit, an ``attachments``
+        list says which of the message's attachments stay (the rest are removed)."""
+        if "attachments" in body:
+            listed = {str(e.get("id")) for e in body["attachments"] or []}
+            message["attachments"] = [a for a in message["attachments"] if a["id"] in listed]
+        ephemeral = bool(int(message.get("flags", 0)) & EPHEMERAL)
+        for upload, entry in describe_files(body, files):
+            aid = self.snowflake()
+            filename = str(entry.get("filename") or upload.filename)
+            url = f"{self.cdn_base}/attachments/{message['channel_id']}/{aid}/{filename}"
+            self.uploads[aid] = upload.data
+            message["attachments"].append(
+                attachment(upload, entry, aid=aid, url=url, ephemeral=ephemeral)
+            )
 
     def wire(self, message: Json) -> Json:
         """``message`` as Discord sends it: reactions as counts seen from the bot's side, and
@@ -75,11 +108,11 @@ class ObjectsMixin:
             ]
         return out
 
-    @staticmethod
-    def _edit(message: Json, body: Json) -> None:
+    def _edit(self, message: Json, body: Json, files: Sequence[Upload] = ()) -> None:
         for key in ("content", "embeds"):
             if key in body:
                 message[key] = body[key] or ([] if key == "embeds" else "")
+        self._attach(message, body, files)
 
     def _add_reaction(self, message: Json, emoji: str, user_id: int) -> bool:
         entry = next((r for r in message["reactions"] if r["emoji"]["name"] == emoji), None)

@@ -46,10 +46,11 @@ def too_many(retry_after: float, *, is_global: bool) -> web.Response:
     return respond(body, status=429, headers=headers)
 
 
-def message_problem(body: Json, *, edit: bool = False) -> str | None:
+def message_problem(body: Json, *, edit: bool = False, files: int = 0) -> str | None:
+    """What Discord finds wrong with a message body carrying ``files`` uploads."""
     content = body.get("content") or ""
     embeds = body.get("embeds") or []
-    if not edit and not content and not embeds:
+    if not edit and not content and not embeds and not files:
         return "Cannot send an empty message (50006)"
     if len(content) > 2000:
         return "content: Must be 2000 or fewer in length."

@@ -23,6 +23,11 @@ DIRECT_MESSAGE_REACTIONS = 1 << 13
 EPHEMERAL, LOADING = 1 << 6, 1 << 7
 # Discord stores some emoji with their variation selector; reactions come back that way.
 CANONICAL_EMOJI = {"⏭": "⏭️", "❤": "❤️"}
+# Uploads: a bot may attach 10 files of up to 10 MiB each to a message (the interaction's
+# ``attachment_size_limit``); each attachment's description (alt text) is up to 1024 characters.
+MAX_FILES = 10
+FILE_SIZE_LIMIT = 10 * 1024 * 1024
+ALT_TEXT_LIMIT = 1024
 
 
 class Snowflakes:
@@ -113,6 +118,7 @@ class Fault:
     is_global: bool
     code: int
     message: str
+    skip: int = 0  # matching requests that pass before the fault starts
 
 
 @dataclass(slots=True)
@@ -121,13 +127,24 @@ class Bucket:
     used: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One file part of a multipart/form-data request."""
+
+    field: str  # the form field: "files[0]", "files[1]", ...
+    filename: str
+    content_type: str | None  # as the client labelled it; Discord sniffs the bytes instead
+    data: bytes
+
+
 @dataclass(slots=True)
 class RequestRecord:
     method: str
     path: str  # after /api/v10
     status: int
     at: float  # time.monotonic()
-    body: Any = None
+    body: Any = None  # the JSON body, or a multipart request's payload_json
+    files: list[Upload] = field(default_factory=list)
 
 
 @dataclass(slots=True)
