@@ -128,8 +128,14 @@ class Warmup:
             f"({done}). /help and /stats work meanwhile; try your mood again in a minute."
         )
 
-    def stop(self, timeout: float = 60.0) -> None:
-        """Ask the training thread to stop at its next batch and wait for it."""
+    def stop(self, timeout: float = 300.0) -> None:
+        """Ask the training thread to stop at its next batch and wait for it. The wait is
+        long on purpose: a stage that can't be interrupted (building the index) must end
+        before the vector store closes, or the native code under it aborts the process (seen
+        once in CI on a machine loaded eight times over: "terminate called without an active
+        exception" after a 60 s wait gave up)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("the background training did not stop within %.0f s", timeout)
