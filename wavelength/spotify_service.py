@@ -44,10 +44,11 @@ from spotify.auth import (
     state_hash,
 )
 from spotify.library import RADIO_PREFIX, Library, radio_tracks, read_library, save_history
-from spotify.plan import MAX_DESCRIPTION, MAX_NAME, clip
+from spotify.plan import MAX_DESCRIPTION, MAX_NAME, clip, unique
 from spotify.push import Outcome, Playability, PlaylistWriter
 from storage import spotify as repo
 from wavelength.domain import PlaylistId, TrackId, UserId
+from wavelength.ids import spotify_uri
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -398,7 +399,22 @@ class SpotifyService:
         name, description = clip(name, MAX_NAME) or "Wavelength", clip(description, MAX_DESCRIPTION)
         with self._user_lock(user), self._client(user) as (api, me):
             writer = self._writer(api, user, me)
-            resolved = self._retrying(lambda _attempt: writer.resolve(track_ids))
+            try:
+                resolved = self._retrying(lambda _attempt: writer.resolve(track_ids))
+            except (TryAgainLater, SpotifyUnavailable):
+                # Matching failed before anything was recorded: record the tracks that are
+                # Spotify URIs already, so the scheduled resume still makes the playlist (its
+                # playability unchecked) instead of it never appearing.
+                direct = [
+                    spotify_uri(t, "track") for t in track_ids if t.startswith("spotify:track:")
+                ]
+                with self._engine.begin() as conn:
+                    repo.plan_push(
+                        conn=conn, user=user, purpose=purpose, name=name,
+                        description=description, uris=unique([u for u in direct if u]),
+                        now=self._clock(),
+                    )  # fmt: skip
+                raise
             now = self._clock()
             with self._engine.begin() as conn:
                 before = repo.get_push(conn=conn, user=user, purpose=purpose)

@@ -262,3 +262,19 @@ def test_a_new_playlist_missing_from_a_lagging_library_listing_is_not_made_twice
     report = spotify.push(linked, "daily", "Daily", "", songs)
     assert report.created and not report.recreated
     assert len(fake.playlists) == 1 and fake.uris(report.playlist_id) == songs
+
+
+def test_a_push_failing_while_matching_is_still_recorded_and_resumed(
+    spotify: SpotifyService, fake: FakeSpotify, linked: UserId
+) -> None:
+    """Spotify down during the playability checks, before anything was planned: the push is
+    recorded anyway (found by the delivery simulation: 3 of 954 playlists never appeared)."""
+    songs = _songs(fake, 12)
+    fake.inject(Fault(503, method="GET", path="/tracks/", times=None))
+    with pytest.raises(SpotifyUnavailable):
+        spotify.push(linked, "daily", "Daily", "", songs)
+    assert [(u, p) for u, p, _ in spotify.unfinished()] == [(linked, "daily")]
+    fake.clear_faults()
+    report = spotify.resume(linked, "daily")
+    assert spotify.unfinished() == []
+    _exact(fake, report.playlist_id, songs)
