@@ -423,3 +423,36 @@ class TasteSharingRow(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SortRow(Base):
+    """A user's liked-songs sort (``wavelength.sorter``): the lists they named, the options,
+    the songs they labelled, and the last split, so new liked songs can be told apart."""
+
+    __tablename__ = "sorts"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    lists: Mapped[list[str]] = mapped_column(JSON)  # names, in the user's order
+    mutual: Mapped[bool] = mapped_column(Boolean)
+    complete: Mapped[bool] = mapped_column(Boolean)
+    labels: Mapped[list[list[Any]]] = mapped_column(JSON)  # [track id, list index] pairs
+    # track id -> list indexes of the last split ([] is the void); {} before the first.
+    split: Mapped[dict[str, list[int]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKeyRow(Base):
+    """An HTTP API key (``storage.api_keys``). Only a SHA-256 of the key is kept: the keys are
+    random 256-bit tokens, so a slow password hash would add latency to every request and no
+    safety; a leaked table still lets nobody in."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -92,6 +92,8 @@ class Runtime:
     spotify: SpotifyService | None
     spotify_chat: SpotifyChat
     mixes: MixService
+    composer: StationComposer
+    names: SqlNameIndex
 
 
 @contextlib.asynccontextmanager
@@ -117,10 +119,11 @@ async def runtime(
             )
         else:
             warmup = Warmup.ready()
+        names = SqlNameIndex.load(database)
         stations = StationService(
             engine=database,
             composer=composer,
-            names=SqlNameIndex.load(database),
+            names=names,
             batch_size=settings.station_batch_size,
         )
         accounts = AccountService(engine=database)
@@ -143,7 +146,7 @@ async def runtime(
         try:
             yield Runtime(
                 settings, database, store, stations, accounts, conversation, chat, warmup,
-                spotify, spotify_chat, mixes,
+                spotify, spotify_chat, mixes, composer, names,
             )  # fmt: skip
         finally:
             await chat.close()  # finishes the calls in flight: no reaction is dropped
@@ -155,9 +158,23 @@ async def runtime(
 
 
 def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
-    """The frontends whose tokens are set. Imported here so a console-only install never
-    loads discord.py or python-telegram-bot."""
+    """The frontends whose tokens are set, and the HTTP API when it is enabled. Imported
+    here so a console-only install never loads discord.py, python-telegram-bot or FastAPI."""
     found: dict[str, Frontend] = {}
+    if rt.settings.api_enabled:
+        from vectorstore import CollectionName
+        from web import build_api, run_api
+
+        key = rt.settings.api_admin_key
+        api = build_api(
+            stations=rt.stations,
+            database=rt.database,
+            composer=rt.composer,
+            names=rt.names,
+            store_ready=lambda: rt.store.info(CollectionName.TRACKS) is not None,
+            admin_key=key.get_secret_value() if key is not None else None,
+        )
+        found["the HTTP API"] = lambda stop: run_api(rt.settings, api, stop=stop)
     if rt.settings.discord_token is not None:
         from bot.discord import run_discord
 

@@ -412,6 +412,29 @@ def eval_mixes_cmd(
         _err(f"report written to {json_out}")
 
 
+@app.command("eval-sort")
+def eval_sort_cmd(
+    playlists: Annotated[Path, typer.Option(help="A folder of MPD-format slice files.")],
+    holdout_seed: Annotated[int, typer.Option(help="Seed of the test users and every draw.")],
+    users: Annotated[int, typer.Option(min=1, help="Test users (piles of 2-5 playlists).")] = 150,
+) -> None:
+    """Evaluate the liked-songs sorter on piles of real playlists against nearest centroid."""
+    from recommender.cf import AlsEmbedder
+    from wavelength.components import make_embedder
+    from wavelength.evaluation import DataError
+    from wavelength.evaluation import sort as sort_eval
+
+    options = sort_eval.SortEvalOptions(playlists=playlists, seed=holdout_seed, users=users)
+    embedder = make_embedder(_settings()) or AlsEmbedder()
+    with _heavy_errors():
+        try:
+            report = sort_eval.evaluate_sort(options, embedder=embedder, echo=_err)
+        except DataError as exc:
+            _err(f"wavelength: {exc}")
+            raise typer.Exit(2) from None
+    typer.echo(sort_eval.markdown(report))
+
+
 def _print_scored(items: Sequence[Scored]) -> None:
     if not items:
         typer.echo("  (nothing)")
@@ -479,6 +502,34 @@ def db_downgrade_cmd(
 def db_current_cmd() -> None:
     """Print the schema revision the database is at."""
     typer.echo(current_revision(make_engine(_settings().database_url)) or "empty (no schema yet)")
+
+
+api_key_app = typer.Typer(help="Keys for the HTTP API.", no_args_is_help=True)
+app.add_typer(api_key_app, name="api-key")
+
+
+@api_key_app.command("create")
+def api_key_create_cmd(
+    user: Annotated[
+        str, typer.Option("--user", help='A user name ("telegram:1234") or a new API user.')
+    ],
+    label: Annotated[str, typer.Option(help="What the key is for.")] = "api",
+) -> None:
+    """Make an API key for a user; it is printed once (only its hash is stored)."""
+    from datetime import UTC, datetime
+
+    from storage import api_keys
+
+    name = user.strip()
+    if not name or len(name) > 100:
+        _err("wavelength: --user must be 1 to 100 characters.")
+        raise typer.Exit(2)
+    engine = open_database(_settings().database_url)
+    with engine.begin() as conn:
+        owner = api_keys.user_named(conn=conn, name=name)
+        new = api_keys.create_key(conn=conn, user=owner, label=label, now=datetime.now(UTC))
+    _err(f"API key {new.id} for user {owner}; send it as: Authorization: Bearer <key>")
+    typer.echo(new.key)
 
 
 # `wavelength eval` options that take several paths. Click reads one value per option, so

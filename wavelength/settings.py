@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     # Encrypts stored Spotify tokens. Required in production; development generates one in
     # <data_home>/secret.key (mode 0600) when unset.
     secret_key: SecretStr | None = None
+    # The HTTP API (web/): stations and /recommend for API-key holders, /metrics, /dashboard.
+    api_enabled: bool = False
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    # Opens the operators' dashboard data; without it the dashboard stays shut.
+    api_admin_key: SecretStr | None = None
 
     @field_validator("data_home")
     @classmethod

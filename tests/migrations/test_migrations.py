@@ -37,6 +37,8 @@ TABLES = {
     "spotify_matches",
     "taste_centers",
     "taste_sharing",
+    "sorts",
+    "api_keys",
 }
 
 

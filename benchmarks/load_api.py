@@ -1,0 +1,266 @@
+"""Load on the HTTP API: N simulated users on loopback for a bounded time, and a baseline.
+
+Each user makes a station, then loops: next batch, a reaction to one of its cards, and every
+fifth round a ``/recommend``. The server runs in its own process (as in production: the
+load generator must not share its GIL); the baseline runs the same calls in-process with N
+threads and no HTTP. Works on a copy of a trained data home (``WAVELENGTH_DATA_HOME``).
+
+    WAVELENGTH_DATA_HOME=/tmp/wl-demo python benchmarks/load_api.py --users 8 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+MOODS = (
+    "rainy sunday jazz",
+    "upbeat 80s synth pop",
+    "calm acoustic folk",
+    "heavy metal",
+    "90s hip hop",
+)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def report(
+    title: str, samples: dict[str, list[float]], errors: dict[str, int], seconds: float
+) -> None:
+    print(f"\n{title}")
+    print(
+        f"{'endpoint':<12}{'requests':>9}{'errors':>8}{'rps':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+    )
+    for name in ("next", "feedback", "recommend"):
+        got = samples.get(name, [])
+        print(
+            f"{name:<12}{len(got):>9}{errors.get(name, 0):>8}{len(got) / seconds:>9.1f}"
+            f"{percentile(got, 0.5) * 1000:>9.1f}{percentile(got, 0.95) * 1000:>9.1f}"
+            f"{percentile(got, 0.99) * 1000:>9.1f}"
+        )
+
+
+def _serve(
+    home: str, port_out: mp.connection.Connection, stop_in: mp.connection.Connection
+) -> None:
+    async def main() -> None:
+        from recommender.station import StationComposer
+        from storage.names import SqlNameIndex
+        from storage.track_facts import SqlTrackCatalog
+        from vectorstore.base import CollectionName
+        from wavelength.app import freeze_startup_heap, runtime
+        from wavelength.components import make_encoder
+        from wavelength.settings import Settings
+        from web import build_api, run_api
+
+        settings = Settings(data_home=Path(home), demo_catalog=False, api_port=0)
+        async with runtime(settings, echo=lambda _: None, progress=False) as rt:
+            composer = StationComposer(
+                store=rt.store, encoder=make_encoder(settings), catalog=SqlTrackCatalog(rt.database)
+            )
+            app = build_api(
+                stations=rt.stations,
+                database=rt.database,
+                composer=composer,
+                names=SqlNameIndex.load(rt.database),
+                store_ready=lambda: rt.store.info(CollectionName.TRACKS) is not None,
+            )
+            freeze_startup_heap()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            threading.Thread(
+                target=lambda: (stop_in.recv(), loop.call_soon_threadsafe(stop.set)), daemon=True
+            ).start()
+            await run_api(settings, app, stop=stop, bound=port_out.send)
+            composer.close()
+
+    asyncio.run(main())
+
+
+def _keys(home: Path, n: int) -> list[str]:
+    from storage import api_keys
+    from storage.db import open_database
+
+    engine = open_database(f"sqlite:///{home / 'wavelength.db'}")  # migrates to api_keys
+    with engine.begin() as conn:
+        keys = [
+            api_keys.create_key(
+                conn=conn,
+                user=api_keys.user_named(conn=conn, name=f"load-{i}"),
+                label="load",
+                now=datetime.now(UTC),
+            ).key
+            for i in range(n)
+        ]
+    engine.dispose()
+    return keys
+
+
+async def http_load(
+    url: str, keys: list[str], seconds: float
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    import httpx
+
+    samples: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    limits = httpx.Limits(max_connections=len(keys) + 4)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+
+        async def timed(name: str, call: Callable[[], object]) -> object:
+            start = time.perf_counter()
+            answer = await call()  # type: ignore[misc]
+            if answer.status_code >= 400:
+                errors[name] += 1
+            elif time.perf_counter() < end:
+                samples[name].append(time.perf_counter() - start)
+            return answer
+
+        async def user(i: int, key: str) -> None:
+            rng = random.Random(i)
+            h = {"Authorization": f"Bearer {key}"}
+            made = await client.post("/stations", json={"text": MOODS[i % len(MOODS)]}, headers=h)
+            made.raise_for_status()
+            sid = made.json()["station"]["id"]
+            batch = made.json()
+            rounds = 0
+            while time.perf_counter() < end:
+                card = rng.choice(batch["cards"])
+                await timed("feedback", lambda card=card: client.post(
+                    f"/stations/{sid}/feedback", headers=h,
+                    json={"track": card["track"]["id"], "reaction": rng.choice(("like", "skip", "love"))},
+                ))  # fmt: skip
+                answer = await timed(
+                    "next", lambda: client.post(f"/stations/{sid}/next", headers=h)
+                )
+                if answer.status_code == 200:  # type: ignore[attr-defined]
+                    batch = answer.json()  # type: ignore[attr-defined]
+                rounds += 1
+                if rounds % 5 == 0:
+                    await timed("recommend", lambda: client.post(
+                        "/recommend", headers=h, json={"text": rng.choice(MOODS), "top_k": 10},
+                    ))  # fmt: skip
+
+        end = time.perf_counter() + seconds
+        await asyncio.gather(*(user(i, k) for i, k in enumerate(keys)))
+    return samples, errors
+
+
+async def baseline(
+    home: Path, users: int, seconds: float
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """The same calls without HTTP: the station service and the recommender, N threads."""
+    from recommender.station import StationComposer
+    from storage.names import SqlNameIndex
+    from storage.track_facts import SqlTrackCatalog
+    from wavelength.app import runtime
+    from wavelength.components import make_encoder
+    from wavelength.domain import Reaction, StationId, TrackId
+    from wavelength.settings import Settings
+    from web.recommend import Recommender
+    from web.stations import StationsApi
+
+    samples: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    settings = Settings(data_home=home, demo_catalog=False)
+    async with runtime(settings, echo=lambda _: None, progress=False) as rt:
+        composer = StationComposer(
+            store=rt.store, encoder=make_encoder(settings), catalog=SqlTrackCatalog(rt.database)
+        )
+        rec = Recommender(composer=composer, names=SqlNameIndex.load(rt.database))
+        api = StationsApi(service=rt.stations, database=rt.database)
+        end = time.perf_counter() + seconds
+
+        def user(i: int) -> None:
+            rng = random.Random(i)
+            who = rt.stations.user("bench", f"baseline-{i}")
+            batch = api.create(who, MOODS[i % len(MOODS)], None)
+            sid = StationId(batch.station.id)
+            rounds = 0
+            while time.perf_counter() < end:
+                for name, call in (
+                    (
+                        "feedback",
+                        lambda batch=batch: api.feedback(
+                            who, sid, TrackId(rng.choice(batch.cards).track.id), Reaction.LIKE
+                        ),
+                    ),
+                    ("next", lambda: api.next(who, sid)),
+                ):
+                    start = time.perf_counter()
+                    out = call()
+                    if time.perf_counter() < end:
+                        samples[name].append(time.perf_counter() - start)
+                    if name == "next":
+                        batch = out  # type: ignore[assignment]
+                rounds += 1
+                if rounds % 5 == 0:
+                    start = time.perf_counter()
+                    rec.recommend(rng.choice(MOODS), top_k=10)
+                    samples["recommend"].append(time.perf_counter() - start)
+
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            await asyncio.to_thread(t.join)
+        composer.close()
+    return samples, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+    if "WAVELENGTH_DATA_HOME" not in os.environ:
+        parser.error("set WAVELENGTH_DATA_HOME to a trained data home (it is copied, not changed)")
+    source = Path(os.environ["WAVELENGTH_DATA_HOME"])
+    with tempfile.TemporaryDirectory(prefix="wl-load-") as tmp:
+        home = Path(tmp)
+        shutil.copy2(source / "wavelength.db", home / "wavelength.db")
+        shutil.copytree(source / "vectors", home / "vectors")
+        if (source / "cache").is_dir():
+            shutil.copytree(source / "cache", home / "cache")
+        keys = _keys(home, args.users)
+        ctx = mp.get_context("spawn")
+        port_out, port_in = ctx.Pipe(duplex=False)
+        stop_in, stop_out = ctx.Pipe(duplex=False)
+        server = ctx.Process(target=_serve, args=(str(home), port_in, stop_in))
+        started = time.perf_counter()
+        server.start()
+        port = port_out.recv()
+        print(
+            f"server up in {time.perf_counter() - started:.1f} s on port {port}; "
+            f"{args.users} users for {args.seconds:g} s ({os.cpu_count()} cores)"
+        )
+        samples, errors = asyncio.run(http_load(f"http://127.0.0.1:{port}", keys, args.seconds))
+        stop_out.send(True)
+        server.join(30)
+        report("HTTP (uvicorn, loopback)", samples, errors, args.seconds)
+        if not args.skip_baseline:
+            base, base_errors = asyncio.run(baseline(home, args.users, args.seconds))
+            report("baseline (same calls in-process, no HTTP)", base, base_errors, args.seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""The HTTP API over real HTTP: keys, scoping, validation, recommendations, a station's life."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import create_engine
+
+from storage import api_keys
+from tests.support.world import World
+from tests.web.conftest import Served, app_over, serve
+from wavelength.stations import StationService
+
+
+def _station(client: httpx.Client, text: str = "cool jazz") -> dict:
+    answer = client.post("/stations", json={"text": text})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def test_health_and_docs_need_no_key(api: Served) -> None:
+    with api.client() as anon:
+        assert anon.get("/healthz").json() == {"status": "ok"}
+        assert anon.get("/readyz").json() == {"database": "ok", "vector_store": "ok"}
+        assert "swagger" in anon.get("/docs").text.lower()
+        paths = anon.get("/openapi.json").json()["paths"]
+    assert {"/recommend", "/stations", "/stations/{station_id}/next"} <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/recommend", {"text": "jazz", "top_k": 3}),
+        ("POST", "/stations", {"text": "jazz"}),
+        ("GET", "/stations", None),
+        ("POST", "/stations/1/next", None),
+        ("POST", "/stations/1/share", None),
+    ],
+)
+def test_every_station_call_needs_a_live_key(
+    api: Served, method: str, path: str, body: dict | None
+) -> None:
+    with api.client() as anon, api.client("wl_not-a-real-key") as wrong:
+        for c in (anon, wrong):
+            answer = c.request(method, path, json=body)
+            assert answer.status_code == 401
+            assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_revoked_key_stops_working(api: Served) -> None:
+    with api.world.engine.begin() as conn:
+        user = api_keys.user_named(conn=conn, name="revoked-person")
+        new = api_keys.create_key(conn=conn, user=user, label="t", now=datetime.now(UTC))
+    with api.client(new.key) as c:
+        assert c.get("/stations").status_code == 200
+        with api.world.engine.begin() as conn:
+            assert api_keys.revoke(conn=conn, key_id=new.id, now=datetime.now(UTC))
+        assert c.get("/stations").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": "jazz", "top_k": 0},
+        {"text": "jazz", "top_k": 101},
+        {"text": "", "top_k": 5},
+        {"top_k": 5},
+        {"text": "jazz", "top_k": "many"},
+        {"text": "jazz", "top_k": 5, "extra": 1},
+    ],
+)
+def test_recommend_validates(client: httpx.Client, body: dict) -> None:
+    assert client.post("/recommend", json=body).status_code == 422
+
+
+def test_recommend_ranks_the_mood_with_reasons(api: Served, client: httpx.Client) -> None:
+    answer = client.post("/recommend", json={"text": "cool jazz", "top_k": 8})
+    assert answer.status_code == 200, answer.text
+    tracks = answer.json()["tracks"]
+    assert len(tracks) == 8
+    scores = [t["score"] for t in tracks]
+    assert scores == sorted(scores, reverse=True)
+    assert all(t["reason"] for t in tracks)
+    genres = [api.world.tracks[t["track"]["id"]].genre for t in tracks]
+    assert genres.count("cool jazz") >= 6, genres
+
+
+def test_station_lifecycle_feedback_changes_the_next_batch(client: httpx.Client) -> None:
+    first = _station(client, "cool jazz")
+    sid = first["station"]["id"]
+    assert first["number"] == 1 and len(first["cards"]) == 5
+    assert all(c["source"] != "liked" for c in first["cards"])
+    listed = client.get("/stations").json()
+    assert [s["id"] for s in listed["stations"]] == [sid] and listed["active"] == sid
+
+    liked = first["cards"][0]["track"]["id"]
+    reacted = client.post(f"/stations/{sid}/feedback", json={"track": liked, "reaction": "like"})
+    assert reacted.status_code == 200, reacted.text
+    assert reacted.json()["tracks"][0]["id"] == liked
+    second = client.post(f"/stations/{sid}/next").json()
+    assert second["number"] == 2
+    # A station with a like always plays one track from its likes' neighbourhood.
+    assert any(c["source"] == "liked" for c in second["cards"])
+    shown = {c["track"]["id"] for c in first["cards"]}
+    assert not shown & {c["track"]["id"] for c in second["cards"]}
+
+    tuned = client.patch(f"/stations/{sid}/tuning", json={"like": 2.5, "familiarity": "surprise"})
+    assert tuned.status_code == 200, tuned.text
+    assert tuned.json()["station"]["tuning"] == {
+        "style": 1.0,
+        "like": 2.5,
+        "dislike": 1.0,
+        "familiarity": "surprise",
+    }
+    shared = client.post(f"/stations/{sid}/share").json()
+    assert len(shared["code"]) == 8 and shared["station"]["share_code"] == shared["code"]
+
+
+def test_feedback_only_on_tracks_the_station_played(client: httpx.Client) -> None:
+    sid = _station(client)["station"]["id"]
+    never = client.post(f"/stations/{sid}/feedback", json={"track": "nope", "reaction": "like"})
+    assert never.status_code == 409
+    bad = client.post(f"/stations/{sid}/feedback", json={"track": "x", "reaction": "meh"})
+    assert bad.status_code == 422
+    assert client.patch(f"/stations/{sid}/tuning", json={"style": 4}).status_code == 422
+
+
+def test_nobody_touches_another_persons_station(api: Served, client: httpx.Client) -> None:
+    mine = _station(client)
+    sid, track = mine["station"]["id"], mine["cards"][0]["track"]["id"]
+    with api.client(api.key()) as stranger:
+        for answer in (
+            stranger.post(f"/stations/{sid}/next"),
+            stranger.post(
+                f"/stations/{sid}/feedback", json={"track": track, "reaction": "dislike"}
+            ),
+            stranger.patch(f"/stations/{sid}/tuning", json={"style": 0}),
+            stranger.post(f"/stations/{sid}/share"),
+            stranger.post("/stations/999999/next"),
+        ):
+            assert answer.status_code == 404, answer.text
+            assert answer.json() == {"detail": "No such station."}
+        assert stranger.get("/stations").json() == {"stations": [], "active": None}
+    # ...and the owner's station is untouched: still at batch 1, no reactions.
+    assert client.post(f"/stations/{sid}/next").json()["number"] == 2
+    assert mine["station"]["tuning"]["style"] == 1.0
+
+
+def test_metrics_count_requests_recommendations_and_reactions(
+    api: Served, client: httpx.Client
+) -> None:
+    first = _station(client, "heavy metal")
+    sid = first["station"]["id"]
+    for card in first["cards"][:2]:
+        client.post(
+            f"/stations/{sid}/feedback", json={"track": card["track"]["id"], "reaction": "love"}
+        )
+    client.post("/recommend", json={"text": "jazz", "top_k": 4})
+    with api.client() as anon:
+        text = anon.get("/metrics").text
+    assert 'wavelength_recommendations_served_total{endpoint="recommend"}' in text
+    assert 'wavelength_recommendations_served_total{endpoint="stations"}' in text
+    assert 'wavelength_reactions_total{kind="love"}' in text
+    assert (
+        'wavelength_http_request_duration_seconds_count{method="POST",'
+        'route="/stations/{station_id}/feedback",status="200"}'
+    ) in text
+    assert "wavelength_deliveries" in text
+
+
+def test_readyz_fails_when_the_database_is_gone(
+    world: World, service: StationService, tmp_path
+) -> None:
+    gone = create_engine(f"sqlite:///{tmp_path / 'missing' / 'folder' / 'w.db'}")
+    for url in serve(app_over(world, service, database=gone)):
+        with httpx.Client(base_url=url, timeout=10) as anon:
+            answer = anon.get("/readyz")
+            assert anon.get("/healthz").status_code == 200
+    gone.dispose()
+    assert answer.status_code == 503
+    assert answer.json()["database"].startswith("unreachable")
+    assert answer.json()["vector_store"] == "ok"

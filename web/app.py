@@ -1,0 +1,259 @@
+"""The FastAPI app: stations and recommendations for API-key holders, health, metrics and
+the operators' dashboard. Interactive docs at ``/docs``.
+
+Every handler runs its database and engine work in the thread pool (``run_in_threadpool``):
+the event loop it shares with the bots only parses, checks and answers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from recommender.station.compose import NotTrainedError
+from storage import api_keys
+from wavelength.domain import StationId, TrackId, UserId
+from wavelength.stations import DidYouMean, NoStation, NotFound, ReadOnly, StationError
+from web import schemas as s
+from web.dashboard import PAGE
+from web.metrics import Metrics, TimingMiddleware
+from web.recommend import Recommender
+from web.stations import StationsApi
+from web.stats import dashboard
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from recommender.mood import NameIndex
+    from recommender.station import StationComposer
+    from wavelength.stations import StationService
+
+T = TypeVar("T")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": s.Problem}}
+
+
+class Unauthorized(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Deps:
+    database: Engine
+    stations: StationsApi
+    recommender: Recommender
+    metrics: Metrics
+    admin_key: str | None
+
+    def user(self, bearer: HTTPAuthorizationCredentials | None) -> UserId:
+        if bearer is None:
+            raise Unauthorized("Send an API key: Authorization: Bearer <key>.")
+        with self.database.connect() as conn:
+            user = api_keys.user_for_key(conn=conn, key=bearer.credentials)
+        if user is None:
+            raise Unauthorized("That API key is unknown or revoked.")
+        return user
+
+    async def as_user(
+        self, bearer: HTTPAuthorizationCredentials | None, act: Callable[[UserId], T]
+    ) -> T:
+        """The key's user, then ``act`` for them: one trip to the thread pool."""
+        return await run_in_threadpool(lambda: act(self.user(bearer)))
+
+
+def build_api(
+    *,
+    stations: StationService,
+    database: Engine,
+    composer: StationComposer,
+    names: NameIndex,
+    store_ready: Callable[[], bool],
+    admin_key: str | None = None,
+) -> FastAPI:
+    """The HTTP API over the running services. ``store_ready`` says whether the vector store
+    answers (for /readyz); ``admin_key`` opens the dashboard's data (no key: it stays shut)."""
+    metrics = Metrics(database)
+    deps = _Deps(
+        database=database,
+        stations=StationsApi(service=stations, database=database),
+        recommender=Recommender(composer=composer, names=names),
+        metrics=metrics,
+        admin_key=admin_key,
+    )
+    app = FastAPI(
+        title="Wavelength",
+        summary="Stations that learn from reactions, over HTTP.",
+        version="0.1.0",
+    )
+    app.add_middleware(TimingMiddleware, metrics=metrics)
+    _errors(app)
+    _health(app, deps, store_ready)
+    _api(app, deps)
+    _operators(app, deps)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    def problem(status: int) -> Callable[[Request, Exception], Any]:
+        async def answer(_: Request, exc: Exception) -> JSONResponse:
+            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+        return answer
+
+    # Most specific first: Starlette picks the handler by the exception's class hierarchy.
+    app.add_exception_handler(Unauthorized, problem(401))
+    app.add_exception_handler(NotFound, problem(404))
+    app.add_exception_handler(NoStation, problem(404))
+    app.add_exception_handler(ReadOnly, problem(403))
+    app.add_exception_handler(DidYouMean, problem(422))
+    app.add_exception_handler(StationError, problem(409))
+    app.add_exception_handler(NotTrainedError, problem(503))
+
+
+def _health(app: FastAPI, deps: _Deps, store_ready: Callable[[], bool]) -> None:
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up (it answers); says nothing about what it depends on."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "not ready"}})
+    async def readyz(response: Response) -> dict[str, str]:
+        """The database and the vector store both answer."""
+
+        def check() -> dict[str, str]:
+            found = {"database": "ok", "vector_store": "ok"}
+            try:
+                with deps.database.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            except SQLAlchemyError as exc:
+                found["database"] = f"unreachable: {type(exc).__name__}"
+            try:
+                if not store_ready():
+                    found["vector_store"] = "not ready"
+            except Exception as exc:  # any failure of the store's client means not ready
+                found["vector_store"] = f"unreachable: {type(exc).__name__}"
+            return found
+
+        found = await run_in_threadpool(check)
+        if any(v != "ok" for v in found.values()):
+            response.status_code = 503
+        return found
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus text format."""
+        body = await run_in_threadpool(generate_latest, deps.metrics.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def _api(app: FastAPI, deps: _Deps) -> None:
+    served = deps.metrics.recommendations
+
+    @app.post("/recommend", tags=["recommend"])
+    async def recommend(body: s.RecommendIn, bearer: Bearer) -> s.RecommendOut:
+        """The top ``top_k`` tracks for a mood in words, with scores and reasons."""
+        found = await deps.as_user(
+            bearer, lambda _: deps.recommender.recommend(body.text, top_k=body.top_k)
+        )
+        served.labels("recommend").inc(len(found))
+        return s.RecommendOut(
+            text=body.text,
+            tracks=[
+                s.Recommendation(
+                    track=s.TrackOut(
+                        id=r.track.id,
+                        name=r.track.name,
+                        artist=r.track.artist.name,
+                        year=r.track.year,
+                    ),
+                    score=r.score,
+                    reason=r.reason,
+                )
+                for r in found
+            ],
+        )
+
+    @app.post("/stations", tags=["stations"], status_code=201)
+    async def create(body: s.StationIn, bearer: Bearer) -> s.BatchOut:
+        """A new station from a mood; answers its first batch."""
+        batch = await deps.as_user(bearer, lambda u: deps.stations.create(u, body.text, body.name))
+        served.labels("stations").inc(len(batch.cards))
+        return s.batch_out(batch)
+
+    @app.get("/stations", tags=["stations"])
+    async def list_stations(bearer: Bearer) -> s.StationsOut:
+        """Your stations, and which one is playing."""
+        found, active = await deps.as_user(bearer, deps.stations.stations)
+        return s.StationsOut(stations=[s.station_out(x) for x in found], active=active)
+
+    @app.post("/stations/{station_id}/next", tags=["stations"], responses=_NOT_FOUND)
+    async def next_batch(station_id: int, bearer: Bearer) -> s.BatchOut:
+        """The station's next batch (it becomes the one playing)."""
+        batch = await deps.as_user(bearer, lambda u: deps.stations.next(u, StationId(station_id)))
+        served.labels("stations").inc(len(batch.cards))
+        return s.batch_out(batch)
+
+    @app.post("/stations/{station_id}/feedback", tags=["stations"], responses=_NOT_FOUND)
+    async def feedback(station_id: int, body: s.FeedbackIn, bearer: Bearer) -> s.ReactedOut:
+        """A reaction to a track the station played you; it steers the next batches."""
+        reacted = await deps.as_user(
+            bearer,
+            lambda u: deps.stations.feedback(
+                u, StationId(station_id), TrackId(body.track), body.reaction
+            ),
+        )
+        return s.reacted_out(reacted)
+
+    @app.patch("/stations/{station_id}/tuning", tags=["stations"], responses=_NOT_FOUND)
+    async def tune(station_id: int, body: s.TuningIn, bearer: Bearer) -> s.BatchOut:
+        """Weigh the mood, likes and dislikes (0-3, 1 is the default), or set how familiar
+        the picks are; answers the next batch as tuned."""
+        batch = await deps.as_user(
+            bearer,
+            lambda u: deps.stations.tune(
+                u,
+                StationId(station_id),
+                style=body.style,
+                like=body.like,
+                dislike=body.dislike,
+                familiarity=body.familiarity,
+            ),
+        )
+        served.labels("stations").inc(len(batch.cards))
+        return s.batch_out(batch)
+
+    @app.post("/stations/{station_id}/share", tags=["stations"], responses=_NOT_FOUND)
+    async def share(station_id: int, bearer: Bearer) -> s.ShareOut:
+        """A code others can join the station with (read-only) in chat."""
+        station, code = await deps.as_user(
+            bearer, lambda u: deps.stations.share(u, StationId(station_id))
+        )
+        return s.ShareOut(station=s.station_out(station), code=code)
+
+
+def _operators(app: FastAPI, deps: _Deps) -> None:
+    @app.get("/dashboard", tags=["operations"], response_class=HTMLResponse)
+    async def page() -> HTMLResponse:
+        """The operators' dashboard (its data needs the admin key)."""
+        return HTMLResponse(PAGE)
+
+    @app.get("/dashboard/data", tags=["operations"])
+    async def data(bearer: Bearer) -> dict[str, Any]:
+        """What the dashboard shows, as JSON. Admin key only."""
+        if deps.admin_key is None:
+            raise Unauthorized("The dashboard is off: set WAVELENGTH_API_ADMIN_KEY.")
+        given = bearer.credentials if bearer is not None else ""
+        if not secrets.compare_digest(given.encode(), deps.admin_key.encode()):
+            raise Unauthorized("That is not the admin key.")
+        return await run_in_threadpool(dashboard, deps.database)

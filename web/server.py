@@ -1,0 +1,58 @@
+"""Serving the app with uvicorn inside the running event loop (beside the bots)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from wavelength.settings import Settings
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # The composition root owns SIGINT/SIGTERM and sets ``stop``; uvicorn's own handlers
+        # would replace its handlers and re-raise the signal after shutting down.
+        yield
+
+
+async def run_api(
+    settings: Settings,
+    app: FastAPI,
+    *,
+    stop: asyncio.Event,
+    bound: Callable[[int], None] | None = None,
+) -> None:
+    """Serve ``app`` on ``settings.api_host``:``settings.api_port`` until ``stop`` is set,
+    then finish the requests in flight and return. ``bound`` hears the port (useful with 0).
+    A port that can't be bound raises OSError (uvicorn would exit the process instead)."""
+    sock = socket.create_server((settings.api_host, settings.api_port), reuse_port=False)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[sock]), name="api")
+    try:
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        if bound is not None and server.started:
+            bound(sock.getsockname()[1])
+        waiting = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
