@@ -114,6 +114,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("nostalgia", "A mix of what you loved back then", "/nostalgia"),
     Command("buddies", "Playlists made by people with your taste", "/buddies"),
     Command("taste", "A map of your taste", "/taste"),
+    Command("sort", "Split your liked songs into your own lists, by example", "/sort"),
     Command("link", "Link your Spotify account", "/link"),
     Command("unlink", "Unlink Spotify and delete the tokens kept for it", "/unlink"),
     Command("spotify", "Your Spotify link, import progress and playlists", "/spotify"),

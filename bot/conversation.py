@@ -23,6 +23,7 @@ from wavelength.spotify_service import SpotifyServiceError
 from wavelength.stations import StationError
 
 if TYPE_CHECKING:
+    from bot.sort_chat import SortChat
     from bot.spotify_chat import SpotifyChat
     from wavelength.accounts import AccountService
     from wavelength.domain import CatalogCounts, UserId
@@ -66,12 +67,13 @@ Commands:
   /why N        why card N           /stats      what the catalog holds
   /connect      one taste on Discord and Telegram (a code to type on the other)
   /settings tz=Europe/Berlin time=08:30 daily=on    when daily picks arrive · /pause /resume
+  /picks /mixes /nostalgia /buddies /taste     beyond one station
+  /sort         split your liked songs into your own lists, by example
+  /link /spotify /save /unlink                 Spotify
   /help         this text            /quit       leave (console)"""
 
 # Commands whose features land in later builds; each says so instead of pretending.
-LATER = {
-    "sort": "Sorting your liked songs",
-}
+LATER: dict[str, str] = {}
 
 
 def clean(text: str) -> str:
@@ -97,6 +99,7 @@ class Conversation:
         accounts: AccountService | None = None,
         spotify: SpotifyChat | None = None,
         mixes: MixService | None = None,
+        sorter: SortChat | None = None,
         max_chars: int = 2000,
         warming: Callable[[], str | None] = lambda: None,
     ) -> None:
@@ -108,6 +111,7 @@ class Conversation:
         self._accounts = accounts
         self._spotify = spotify
         self._mixes = mixes
+        self._sorter = sorter
         self._max_chars = max_chars
         self._warming = warming
 
@@ -230,6 +234,10 @@ class Conversation:
                 return self._batch(picks, intro="☀️ Picks for you, from what you liked:")
             case it.Mixes() | it.Nostalgia() | it.Buddies() | it.TasteMap():
                 return [self._personal(user, intent)]
+            case it.Sort(args=args):
+                if self._sorter is None:
+                    return [Reply("Sorting liked songs isn't available in this setup.")]
+                return [self._sorter.handle(user, args)]
             case it.Later(command=command):
                 what = LATER.get(command, f"/{command}")
                 return [Reply(f"{what} isn't in this build of Wavelength yet; it's coming.")]

@@ -209,6 +209,13 @@ class TasteMap:
 
 
 @dataclass(frozen=True, slots=True)
+class Sort:
+    """``/sort ...``: the sorter's own sub-commands, read by ``bot.sort_chat``."""
+
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Later:
     """A command whose feature is not in this build yet; the reply says so honestly."""
 
@@ -259,6 +266,7 @@ Intent: TypeAlias = (
     | Nostalgia
     | Buddies
     | TasteMap
+    | Sort
     | Later
     | Unknown
 )

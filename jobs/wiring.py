@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from bot.chat import ChatEngine
     from wavelength.mixes import MixService
+    from wavelength.sorter import SorterService
     from wavelength.spotify_service import SpotifyService
     from wavelength.stations import StationService
 
@@ -47,6 +48,7 @@ def scheduled_jobs(
     chat: ChatEngine,
     spotify: SpotifyService | None,
     mixes: MixService | None = None,
+    sorter: SorterService | None = None,
 ) -> list[Job]:
     worker = worker_id()
     composer = StationPicks(stations, nostalgia=mixes, workers=min(4, os.cpu_count() or 1))
@@ -63,6 +65,9 @@ def scheduled_jobs(
             database, worker, "taste-centers", DAILY_S, lambda: refresh(database, mixes)
         )
         jobs.append(Job("taste-centers", HOURLY_S, centers, "nightly taste-center refresh"))
+    if sorter is not None:
+        sorts = _leased(database, worker, "sort-new", DAILY_S, lambda: sort_new(sorter))
+        jobs.append(Job("sort-new", HOURLY_S, sorts, "sort newly liked songs, push the lists"))
     if spotify is not None:
         sp = spotify
 
@@ -109,6 +114,22 @@ def refresh(database: Engine, mixes: MixService) -> int:
         except Exception:
             log.exception("taste centers for user %s failed", user)
     return len(users)
+
+
+def sort_new(sorter: SorterService) -> int:
+    """Place every sorting listener's newly liked songs and update their Spotify lists."""
+    from wavelength.sorter import SorterError
+    from wavelength.spotify_service import SpotifyServiceError
+
+    placed = sorter.sort_all_new()
+    for user, count in placed.items():
+        if not count:
+            continue
+        try:
+            sorter.push(user)
+        except (SorterError, SpotifyServiceError) as exc:
+            log.info("sorted lists for user %s not pushed: %s", user, exc)
+    return sum(placed.values())
 
 
 def import_all(spotify: SpotifyService) -> int:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bot.chat import ChatEngine
 from bot.console import run_console
 from bot.conversation import Conversation, Reply
+from bot.sort_chat import SortChat
 from bot.spotify_chat import SpotifyChat
 from ingest.demo import DEMO_VERSION, demo_catalog_path
 from ingest.pipeline import ingest_tracks
@@ -37,6 +38,7 @@ from storage.track_facts import SqlTrackCatalog
 from wavelength.accounts import AccountService
 from wavelength.components import make_encoder, open_vector_store
 from wavelength.mixes import MixService
+from wavelength.sorter import SorterService
 from wavelength.spotify_service import LinkResult, SpotifyService, build_spotify_service
 from wavelength.stations import StationService
 from wavelength.warmup import Warmup, needs_training
@@ -94,6 +96,7 @@ class Runtime:
     mixes: MixService
     composer: StationComposer
     names: SqlNameIndex
+    sorter: SorterService
 
 
 @contextlib.asynccontextmanager
@@ -130,12 +133,16 @@ async def runtime(
         spotify = build_spotify_service(settings, database, stations=stations)
         spotify_chat = SpotifyChat(spotify)
         mixes = MixService(engine=database, store=store, catalog=SqlTrackCatalog(database))
+        sorter = SorterService(
+            engine=database, store=store, catalog=SqlTrackCatalog(database), spotify=spotify
+        )
         conversation = Conversation(
             catalog=SqlCatalogStats(database),
             stations=stations,
             accounts=accounts,
             spotify=spotify_chat,
             mixes=mixes,
+            sorter=SortChat(sorter),
             max_chars=settings.max_message_chars,
             warming=warmup.status,
         )
@@ -146,7 +153,7 @@ async def runtime(
         try:
             yield Runtime(
                 settings, database, store, stations, accounts, conversation, chat, warmup,
-                spotify, spotify_chat, mixes, composer, names,
+                spotify, spotify_chat, mixes, composer, names, sorter,
             )  # fmt: skip
         finally:
             await chat.close()  # finishes the calls in flight: no reaction is dropped
@@ -284,6 +291,7 @@ async def main(
                     chat=rt.chat,
                     spotify=rt.spotify,
                     mixes=rt.mixes,
+                    sorter=rt.sorter,
                 )
             )
             scheduler.start()  # on this loop: the jobs run beside the bots

@@ -225,6 +225,15 @@ class StationCommands(commands.Cog):
     async def taste(self, interaction: discord.Interaction) -> None:
         await self.run(interaction, "/taste")
 
+    @app_commands.command(name="sort", description=_d("sort"))
+    @app_commands.describe(
+        what="new A | B | C, next, label 2 B, show, list B, move 4 A, overlap on, void on, push"
+    )
+    async def sort(
+        self, interaction: discord.Interaction, what: app_commands.Range[str, 0, 500] = ""
+    ) -> None:
+        await self.run(interaction, f"/sort {what}".strip())
+
     @app_commands.command(name="link", description=_d("link"))
     @app_commands.describe(
         address="The address Spotify sent your browser to, when it showed an error page"
