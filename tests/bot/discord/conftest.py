@@ -5,49 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-
-import pytest
 
 from bot.discord import WavelengthBot
 from bot.discord._engine import Engine
 from tests.support.fake_discord import FakeDiscord, FakeInteraction, FakeUser, Json
 
 if TYPE_CHECKING:
-    from bot.chat import ChatEngine
-    from tests.support.world import World
-    from wavelength.stations import StationService
+    pass
 
 SCENARIO_TIMEOUT = 20.0
-
-
-@pytest.fixture
-def personal_engine(world: World, service: StationService) -> Iterator[ChatEngine]:
-    """``chat_engine`` with the personal mixes wired in (/mixes, /taste, /buddies ...)."""
-    from bot.chat import ChatEngine
-    from bot.conversation import Conversation
-    from bot.throttle import Throttle
-    from storage.stats import SqlCatalogStats
-    from wavelength.accounts import AccountService
-    from wavelength.mixes import MixService
-
-    accounts = AccountService(engine=world.engine)
-    mixes = MixService(engine=world.engine, store=world.store, catalog=world.catalog)
-    conversation = Conversation(
-        catalog=SqlCatalogStats(world.engine), stations=service, accounts=accounts, mixes=mixes
-    )
-    roomy = Throttle(burst=10_000, per_second=1_000.0)
-    engine = ChatEngine(
-        conversation=conversation,
-        stations=service,
-        accounts=accounts,
-        database=world.engine,
-        throttle=roomy,
-        reaction_throttle=roomy,
-    )
-    yield engine
-    asyncio.run(engine.close())
 
 
 def play(scenario: Callable[[], Awaitable[None]]) -> None:

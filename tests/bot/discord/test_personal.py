@@ -42,10 +42,10 @@ async def shown(fake: FakeDiscord, user: FakeUser, name: str) -> list[Json]:
     return interaction.messages
 
 
-def test_taste_arrives_as_a_picture_with_its_legend(personal_engine: ChatEngine) -> None:
+def test_taste_arrives_as_a_picture_with_its_legend(chat_engine: ChatEngine) -> None:
     async def scenario() -> None:
-        async with fake_discord() as fake, running(fake, personal_engine):
-            ana = await with_taste(personal_engine, fake, "Ana")
+        async with fake_discord() as fake, running(fake, chat_engine):
+            ana = await with_taste(chat_engine, fake, "Ana")
             [message] = await shown(fake, ana, "taste")
             caption = message["content"]
             assert caption.startswith("🗺 Your taste") and "1 = " in caption
@@ -71,10 +71,10 @@ def test_taste_arrives_as_a_picture_with_its_legend(personal_engine: ChatEngine)
     play(scenario)
 
 
-def test_the_personal_commands_answer_in_words_and_cards(personal_engine: ChatEngine) -> None:
+def test_the_personal_commands_answer_in_words_and_cards(chat_engine: ChatEngine) -> None:
     async def scenario() -> None:
-        async with fake_discord() as fake, running(fake, personal_engine):
-            ana = await with_taste(personal_engine, fake, "Ana")
+        async with fake_discord() as fake, running(fake, chat_engine):
+            ana = await with_taste(chat_engine, fake, "Ana")
             mixes = await ask(fake, ana, "mixes")
             assert mixes.startswith("🎛 Your daily mixes") and "Mix 1: " in mixes
             buddies = await ask(fake, ana, "buddies")

@@ -20,11 +20,7 @@ from bot.telegram import RateLimits, TelegramFrontend, Webhook
 from tests.support.fake_telegram import BotMessage, FakeTelegram, Limits
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from bot.chat import ChatEngine
-    from tests.support.world import World
-    from wavelength.stations import StationService
 
 JSON = dict[str, Any]
 # Telegram's limits and ours, 20 times faster: the same pacing logic, test-sized waits.
@@ -37,36 +33,6 @@ def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     """PTB's opt-in to timedelta durations (the frontend sets it too); without it every
     RetryAfter warns, and warnings are errors here."""
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-def personal_engine(world: World, service: StationService) -> Iterator[ChatEngine]:
-    """``chat_engine`` with the personal mixes wired in (/mixes, /taste, /buddies ...)."""
-    import asyncio
-
-    from bot.chat import ChatEngine
-    from bot.conversation import Conversation
-    from bot.throttle import Throttle
-    from storage.stats import SqlCatalogStats
-    from wavelength.accounts import AccountService
-    from wavelength.mixes import MixService
-
-    accounts = AccountService(engine=world.engine)
-    mixes = MixService(engine=world.engine, store=world.store, catalog=world.catalog)
-    conversation = Conversation(
-        catalog=SqlCatalogStats(world.engine), stations=service, accounts=accounts, mixes=mixes
-    )
-    roomy = Throttle(burst=10_000, per_second=1_000.0)
-    engine = ChatEngine(
-        conversation=conversation,
-        stations=service,
-        accounts=accounts,
-        database=world.engine,
-        throttle=roomy,
-        reaction_throttle=roomy,
-    )
-    yield engine
-    asyncio.run(engine.close())
 
 
 @dataclass

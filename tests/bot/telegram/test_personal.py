@@ -33,10 +33,10 @@ async def with_taste(engine: ChatEngine, h: Harness, name: str) -> JSON:
     return person
 
 
-def test_taste_arrives_as_a_picture_with_its_legend(personal_engine: ChatEngine) -> None:
+def test_taste_arrives_as_a_picture_with_its_legend(chat_engine: ChatEngine) -> None:
     async def go() -> None:
-        async with telegram(personal_engine) as h:
-            ana = await with_taste(personal_engine, h, "Ana")
+        async with telegram(chat_engine) as h:
+            ana = await with_taste(chat_engine, h, "Ana")
             sent = await h.say(ana, "/taste")
             assert len(sent) == 1, [m.text for m in sent]
             picture = sent[0]
@@ -57,10 +57,10 @@ def test_taste_arrives_as_a_picture_with_its_legend(personal_engine: ChatEngine)
     asyncio.run(go())
 
 
-def test_the_personal_commands_answer_in_words_and_cards(personal_engine: ChatEngine) -> None:
+def test_the_personal_commands_answer_in_words_and_cards(chat_engine: ChatEngine) -> None:
     async def go() -> None:
-        async with telegram(personal_engine) as h:
-            ana = await with_taste(personal_engine, h, "Ana")
+        async with telegram(chat_engine) as h:
+            ana = await with_taste(chat_engine, h, "Ana")
 
             async def one(text: str) -> str:
                 sent = await h.say(ana, text)
