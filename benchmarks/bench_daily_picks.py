@@ -39,11 +39,11 @@ def percentile(values: list[float], q: float) -> float:
 async def run(args: argparse.Namespace) -> None:
     from sqlalchemy import select
 
-    from jobs.delivery import StationPicks
+    from jobs.delivery import CHUNK, StationPicks
     from storage import feedback as fb
     from storage.models import TrackRow
     from wavelength.app import runtime
-    from wavelength.domain import Reaction, UserId
+    from wavelength.domain import Reaction
     from wavelength.settings import Settings
 
     source = Path(os.environ["WAVELENGTH_DATA_HOME"])
@@ -68,33 +68,30 @@ async def run(args: argparse.Namespace) -> None:
             setup_s = time.perf_counter() - t0
             rows = []
             baseline_n = min(len(users), args.baseline_users)
-            for label, workers, subset in (
-                ("baseline: one thread", 1, users[:baseline_n]),
-                (f"pool: {args.workers} threads", args.workers, users[baseline_n:]),
-            ):
-                if not subset:
-                    continue
-                picks = StationPicks(rt.stations, workers=1)
-                per_user: list[float] = []
-
-                def timed(
-                    user: UserId, picks: StationPicks = picks, out: list[float] = per_user
-                ) -> None:
-                    start = time.perf_counter()
-                    picks.compose("daily-picks", [user])
-                    out.append((time.perf_counter() - start) * 1000)
-
+            # Baseline: one listener per call, as a naive job would. Then the scheduler's way:
+            # every due listener in one compose call (chunks of CHUNK, ``workers`` threads);
+            # its latency column is per chunk.
+            one_by_one = StationPicks(rt.stations, workers=1)
+            lat: list[float] = []
+            start = time.perf_counter()
+            for user in users[:baseline_n]:
+                t = time.perf_counter()
+                one_by_one.compose("daily-picks", [user])
+                lat.append((time.perf_counter() - t) * 1000)
+            rows.append(("baseline: one listener per call", baseline_n, lat,
+                         time.perf_counter() - start))  # fmt: skip
+            rest = users[baseline_n:]
+            if rest:
+                batched = StationPicks(rt.stations, workers=args.workers)
+                chunk_lat: list[float] = []
                 start = time.perf_counter()
-                if workers == 1:
-                    for user in subset:
-                        timed(user)
-                else:
-                    from concurrent.futures import ThreadPoolExecutor
-
-                    with ThreadPoolExecutor(workers) as pool:
-                        list(pool.map(timed, subset))
-                wall = time.perf_counter() - start
-                rows.append((label, len(subset), per_user, wall))
+                for i in range(0, len(rest), CHUNK * args.workers):
+                    t = time.perf_counter()
+                    made = batched.compose("daily-picks", rest[i : i + CHUNK * args.workers])
+                    chunk_lat.append((time.perf_counter() - t) * 1000)
+                    assert len(made) == len(rest[i : i + CHUNK * args.workers])
+                label = f"batched: chunks of {CHUNK}, {args.workers} threads (ms per chunk)"
+                rows.append((label, len(rest), chunk_lat, time.perf_counter() - start))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

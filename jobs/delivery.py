@@ -31,11 +31,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PICKS_PER_DAY = 10
+CHUNK = 250  # listeners whose picks are read, composed and written together
 RETRY = timedelta(minutes=5)  # a platform hiccup: the next rounds try again
 
 
 class PicksSource(Protocol):
-    def daily_picks(self, user: UserId, *, n: int | None = None) -> Batch | None: ...
+    def daily_picks_many(
+        self, users: Sequence[UserId], *, n: int | None = None
+    ) -> dict[UserId, Batch]: ...
 
 
 class Messenger(Protocol):
@@ -79,24 +82,34 @@ class StationPicks:
         self.kinds = (DAILY, NOSTALGIA) if nostalgia is not None else (DAILY,)
 
     def compose(self, kind: str, users: Sequence[UserId]) -> dict[UserId, object]:
-        one = {DAILY: self._one, NOSTALGIA: self._one_nostalgia}.get(kind)
-        if one is None or kind not in self.kinds:
+        if kind not in self.kinds:
             return {}
-        if self._workers == 1 or len(users) < 2:
-            found = [one(u) for u in users]
+        if kind == DAILY:
+            chunks = [users[i : i + CHUNK] for i in range(0, len(users), CHUNK)]
+            run: Callable[[Sequence[UserId]], dict[UserId, object]] = self._daily
+        else:
+            chunks = [[u] for u in users]
+            run = self._nostalgia_of
+        if self._workers == 1 or len(chunks) < 2:
+            found = [run(c) for c in chunks]
         else:
             with ThreadPoolExecutor(self._workers, thread_name_prefix="picks") as pool:
-                found = list(pool.map(one, users))
-        return {u: b for u, b in zip(users, found, strict=True) if b is not None}
+                found = list(pool.map(run, chunks))
+        return {u: c for part in found for u, c in part.items()}
 
-    def _one(self, user: UserId) -> Batch | None:
+    def _daily(self, users: Sequence[UserId]) -> dict[UserId, object]:
         try:
-            batch = self._picks.daily_picks(user, n=self._n)
+            made = self._picks.daily_picks_many(users, n=self._n)
         except Exception:
-            # One user's broken station must not cost everyone their picks.
-            log.exception("daily picks for user %s failed", user)
-            return None
-        return batch if batch is not None and batch.cards else None
+            if len(users) == 1:
+                # One user's broken station must not cost everyone their picks.
+                log.exception("daily picks for user %s failed", users[0])
+                return {}
+            return {u: b for one in users for u, b in self._daily([one]).items()}
+        return {u: b for u, b in made.items() if b.cards}
+
+    def _nostalgia_of(self, users: Sequence[UserId]) -> dict[UserId, object]:
+        return {u: m for u in users if (m := self._one_nostalgia(u)) is not None}
 
     def _one_nostalgia(self, user: UserId) -> NostalgiaMix | None:
         assert self._nostalgia is not None

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from storage import catalog, feedback
 from storage._sql import dialect_insert, utc
@@ -344,3 +344,26 @@ def get_active(*, conn: Connection, user: UserId) -> tuple[StationId, bool] | No
         )
     ).first()
     return (StationId(row.station_id), bool(row.read_only)) if row is not None else None
+
+
+def named_stations(
+    *, conn: Connection, owners: Sequence[UserId], name: str
+) -> dict[UserId, Station]:
+    """Each owner's station called ``name`` (case-insensitive), where they have one."""
+    _, key = _clean_name(name)
+    rows = conn.execute(
+        select(_STATIONS).where(StationRow.owner_id.in_(list(owners)), StationRow.name_key == key)
+    )
+    return {UserId(r.owner_id): _station(r) for r in rows}
+
+
+def set_moods(*, conn: Connection, moods: Sequence[tuple[StationId, Mood]], now: datetime) -> None:
+    """Replace the moods of many stations in one statement."""
+    if not moods:
+        return
+    conn.execute(
+        update(_STATIONS)
+        .where(_STATIONS.c.id == bindparam("sid"))
+        .values(mood=bindparam("new_mood"), updated_at=utc(now)),
+        [{"sid": s, "new_mood": mood_to_json(m)} for s, m in moods],
+    )

@@ -24,6 +24,7 @@ from wavelength.domain import (
     Familiarity,
     Feedback,
     Mood,
+    Pick,
     PlaylistId,
     Reaction,
     Station,
@@ -44,10 +45,7 @@ Clock = Callable[[], datetime]
 MAX_WEIGHT = 3.0  # tuning weights run 0..3; 1 is the default balance
 DAILY_NAME = "Daily picks"
 DAILY_MOOD = "today's picks, from what you liked"
-DAILY_FRESH = timedelta(days=14)
-# Candidates per source and refined for the daily picks: ten picks need less depth than a
-# station's endless batches, and thousands of listeners are composed in one round.
-DAILY_DEPTH = 60  # what any station played lately stays out of the picks
+DAILY_FRESH = timedelta(days=14)  # what any station played lately stays out of the picks
 MAX_STATIONS = 50  # per user: plenty for moods, a bound for storage and /stations lists
 
 
@@ -322,29 +320,64 @@ class StationService:
         return self._next_of(user, station, read_only)
 
     def daily_picks(self, user: UserId, *, n: int | None = None) -> Batch | None:
-        """Today's picks: the next batch of the user's "Daily picks" station, whose seeds are
-        refreshed from what they liked anywhere (and played most). None when nothing is
-        known yet. It is an ordinary station: nothing repeats from day to day, reactions to
-        its cards teach it, and /switch plays it. The active station is left alone."""
+        """Today's picks for one user (``daily_picks_many`` for one); None when nothing is
+        known about their taste yet."""
+        return self.daily_picks_many([user], n=n).get(user)
+
+    def daily_picks_many(
+        self, users: Sequence[UserId], *, n: int | None = None
+    ) -> dict[UserId, Batch]:
+        """Today's picks: tracks near what each user liked anywhere (and played most), as the
+        next batch of their own "Daily picks" station. Users with no known taste are left
+        out. It is an ordinary station: nothing repeats from day to day, reactions to its
+        cards teach it, /switch plays it; the active station is left alone. Reads and writes
+        are batched across users and each user costs one store query
+        (``StationComposer.around``): this runs for every listener each day."""
         now = self._clock()
         with self._engine.begin() as conn:
-            seeds = fb.taste_seeds(conn=conn, user=user)
+            seeds = {u: s for u, s in fb.taste_seeds_many(conn=conn, users=users).items() if s}
             if not seeds:
-                return None
-            mood = Mood(original=DAILY_MOOD, text="", seed_tracks=tuple(seeds))
-            station = repo.find_station(conn=conn, owner=user, name=DAILY_NAME)
-            if station is None:
-                station = repo.create_station(
-                    conn=conn, owner=user, name=DAILY_NAME, mood=mood, now=now
-                )
-            else:
-                station = replace(station, mood=mood)
-                repo.save_station(conn=conn, station=station, now=now)
-            # Nothing they heard anywhere lately, seeds included: picks are for finding.
-            recent = fb.shown_since(conn=conn, listener=user, since=now - DAILY_FRESH)
-        return self._next_of(
-            user, station, False, n=n, also_played=(*recent, *seeds), depth=DAILY_DEPTH
-        )
+                return {}
+            owners = list(seeds)
+            stations = repo.named_stations(conn=conn, owners=owners, name=DAILY_NAME)
+            moods = {
+                u: Mood(original=DAILY_MOOD, text="", seed_tracks=tuple(seeds[u])) for u in owners
+            }
+            for u in owners:
+                if u not in stations:
+                    stations[u] = repo.create_station(
+                        conn=conn, owner=u, name=DAILY_NAME, mood=moods[u], now=now
+                    )
+                else:
+                    stations[u] = replace(stations[u], mood=moods[u])
+            repo.set_moods(conn=conn, moods=[(stations[u].id, moods[u]) for u in owners], now=now)
+            # Nothing they heard anywhere lately, nothing played here, nothing disliked.
+            recent = fb.shown_since_many(conn=conn, listeners=owners, since=now - DAILY_FRESH)
+            here = fb.played_on(conn=conn, stations=[stations[u].id for u in owners])
+            disliked = fb.disliked_many(conn=conn, users=owners)
+        picked: dict[UserId, list[Pick]] = {}
+        for u in owners:
+            never = recent.get(u, set()) | here.get(stations[u].id, set()) | disliked.get(u, set())
+            found = self._composer.around(seeds[u], never=never, n=n or self._batch_size)
+            if found:
+                picked[u] = found
+        with self._engine.begin() as conn:
+            numbers = fb.record_batches(
+                conn=conn, batches=[(stations[u].id, u, p) for u, p in picked.items()], now=now
+            )
+        facts = self._composer.catalog.tracks(p.track for ps in picked.values() for p in ps)
+        return {
+            u: Batch(
+                stations[u],
+                numbers[stations[u].id],
+                tuple(
+                    Card(i, facts[p.track], p.reason, p.source)
+                    for i, p in enumerate(ps, 1)
+                    if p.track in facts
+                ),
+            )
+            for u, ps in picked.items()
+        }
 
     def _next_of(
         self,
@@ -353,18 +386,21 @@ class StationService:
         read_only: bool,
         *,
         n: int | None = None,
-        also_played: Sequence[TrackId] = (),
-        depth: int | None = None,
     ) -> Batch:
         with self._engine.connect() as conn:
-            ctx = self._context(conn, station, user, also_played=also_played)
-        deep = {} if depth is None else {"pool": depth, "window": depth}
-        picks = self._composer.next_batch(ctx, n=n or self._batch_size, rng=self._rng, **deep)
+            ctx = self._context(conn, station, user)
+        picks = self._composer.next_batch(ctx, n=n or self._batch_size, rng=self._rng)
         if not picks:
             raise StationError(
                 f'"{station.name}" has run out of tracks that fit. Try "surprise me", '
                 "loosen a limit (a decade, clean only), or start a new mood."
             )
+        return self._recorded(user, station, read_only, picks)
+
+    def _recorded(
+        self, user: UserId, station: Station, read_only: bool, picks: Sequence[Pick]
+    ) -> Batch:
+        """Record ``picks`` as the station's next batch for ``user`` and make its cards."""
         with self._engine.begin() as conn:
             number = fb.record_batch(
                 conn=conn, station=station.id, listener=user, picks=picks, now=self._clock()
@@ -377,17 +413,10 @@ class StationService:
         )
         return Batch(station, number, cards, read_only)
 
-    def _context(
-        self,
-        conn: Connection,
-        station: Station,
-        listener: UserId,
-        *,
-        also_played: Sequence[TrackId] = (),
-    ) -> StationContext:
+    def _context(self, conn: Connection, station: Station, listener: UserId) -> StationContext:
         feedback = fb.feedback_for_station(conn=conn, station=station.id)
         disliked = fb.disliked_tracks(conn=conn, user=listener)
-        played = [*fb.played(conn=conn, station=station.id, listener=listener), *also_played]
+        played = fb.played(conn=conn, station=station.id, listener=listener)
         last = fb.last_batch(conn=conn, station=station.id, listener=listener)
         dislikes = [f.track for f in feedback if f.reaction is Reaction.DISLIKE]
         facts = self._composer.catalog.tracks(dislikes)

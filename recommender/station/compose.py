@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from recommender.station.blend import (
 from recommender.station.context import StationContext
 from recommender.station.genres import GenreIndex
 from recommender.station.ports import TrackCatalog
-from recommender.station.reasons import render
+from recommender.station.reasons import Reason, Why, render
 from recommender.station.signals import Signals, TextMemo, gather
 from recommender.station.sources import (
     LikedSource,
@@ -40,7 +40,7 @@ from recommender.station.sources import (
     default_sources,
 )
 from vectorstore.base import CollectionName, Filter, VectorName, VectorStore
-from wavelength.domain import Familiarity, Pick, TrackId
+from wavelength.domain import ArtistId, Familiarity, Pick, TrackId
 
 # Each source proposes this many tracks; enough that filters, the artist cap and the
 # discovery band (ranks up to 10 batches deep) still leave a full batch.
@@ -155,20 +155,13 @@ class StationComposer:
         return [c.track for c in ranked], np.array([c.score for c in ranked], dtype=np.float32)
 
     def next_batch(
-        self,
-        ctx: StationContext,
-        *,
-        n: int = 5,
-        rng: random.Random | None = None,
-        pool: int | None = None,
-        window: int = REFINE_WINDOW,
+        self, ctx: StationContext, *, n: int = 5, rng: random.Random | None = None
     ) -> list[Pick]:
-        """The next ``n`` tracks for this station, each with its reason. ``pool`` and
-        ``window`` trade depth for speed (scheduled picks for many listeners)."""
+        """The next ``n`` tracks for this station, each with its reason."""
         if not 1 <= n <= 50:
             raise ValueError(f"a batch holds 1 to 50 tracks, got {n}")
         self.timings = Timings()
-        ranked = self.candidates(ctx, pool=pool, window=window)
+        ranked = self.candidates(ctx)
         with self.timings.stage("compose"):
             chosen = choose(
                 ranked,
@@ -190,6 +183,60 @@ class StationComposer:
             for c in chosen
             if c.artist is not None  # always set by refine()
         ]
+
+    def around(
+        self,
+        seeds: Sequence[TrackId],
+        *,
+        never: Collection[TrackId] = (),
+        n: int = 10,
+        pool: int = 60,
+        per_artist: int = 1,
+    ) -> list[Pick]:
+        """``n`` tracks near what a listener liked, one store query for all of them: the
+        scheduled picks for thousands of listeners, where a station's several sources per
+        listener cost too much. Collaborative space first (text when it has none of the
+        seeds); each pick's reason names the seed it is closest to."""
+        if not 1 <= n <= 50:
+            raise ValueError(f"a batch holds 1 to 50 tracks, got {n}")
+        spaces, _ = self._layout()
+        if not seeds:
+            return []
+        where = Filter(exclude_ids=tuple(sorted({*never, *seeds})))
+        for space in (VectorName.CF, VectorName.TEXT):
+            if space not in spaces:
+                continue
+            scoped = replace(where, own_cf_only=True) if space is VectorName.CF else where
+            hits = self._store.recommend(
+                CollectionName.TRACKS, using=space, positive=list(seeds), n=pool, where=scoped
+            )
+            if hits:
+                break
+        else:
+            return []
+        ids = [TrackId(h.id) for h in hits]
+        facts = self._catalog.tracks(ids)
+        vectors = self._store.vectors(CollectionName.TRACKS, [*ids, *seeds], using=space)
+        seed_ids = [t for t in seeds if t in vectors]
+        seed_matrix = np.asarray([vectors[t] for t in seed_ids]) if seed_ids else None
+        per: dict[ArtistId, int] = {}
+        chosen: list[Pick] = []
+        reasons: list[Reason] = []
+        for hit, track in zip(hits, ids, strict=True):
+            fact = facts.get(track)
+            if fact is None or per.get(fact.artist.id, 0) >= per_artist:
+                continue
+            per[fact.artist.id] = per.get(fact.artist.id, 0) + 1
+            nearest = seeds[0]
+            if seed_matrix is not None and track in vectors:
+                nearest = seed_ids[int(np.argmax(seed_matrix @ np.asarray(vectors[track])))]
+            reason = Reason(Why.SEED_TRACK, nearest, space is VectorName.CF)
+            reasons.append(reason)
+            chosen.append(Pick(track, fact.artist.id, round(hit.score, 6), "", "picks"))
+            if len(chosen) == n:
+                break
+        texts = render(reasons, self._catalog)
+        return [replace(p, reason=texts[r]) for p, r in zip(chosen, reasons, strict=True)]
 
     def _propose(self, ctx: StationContext, signals: Signals, pool: int) -> list[Proposal]:
         mood = ctx.station.mood
