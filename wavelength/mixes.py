@@ -300,10 +300,10 @@ class MixService:
         banned = set(skip)
         hits = self._store.search(
             CollectionName.TRACKS,
-            using=VectorName.CF,
+            using=self._space(),
             vector=center,
             n=min(o.mix_size * 4 + len(banned), MAX_SEARCH),
-            where=Filter(own_cf_only=True),
+            where=self._own(),
         )
         ids = [TrackId(h.id) for h in hits if h.id not in banned][: o.mix_size * 4]
         vectors = self._vectors(ids)
@@ -314,10 +314,22 @@ class MixService:
         pool = Pool.of(kept, [facts[t].artist.id for t in kept], [vectors[t] for t in kept])
         return pool, facts
 
+    def _space(self) -> VectorName:
+        """The collaborative space, or the text space where there is none (a catalog
+        without playlists, like the bundled demo): mixes still work, from descriptions."""
+        tracks = self._store.info(CollectionName.TRACKS)
+        if tracks is not None and VectorName.CF in tracks.dims:
+            return VectorName.CF
+        return VectorName.TEXT
+
+    def _own(self) -> Filter:
+        """Tracks whose collaborative vector is only their artist's are no answers there."""
+        return Filter(own_cf_only=self._space() is VectorName.CF)
+
     def _vectors(self, ids: Sequence[TrackId]) -> dict[TrackId, Vector]:
         if not ids:
             return {}
-        found = self._store.vectors(CollectionName.TRACKS, list(ids), using=VectorName.CF)
+        found = self._store.vectors(CollectionName.TRACKS, list(ids), using=self._space())
         return {TrackId(k): v for k, v in found.items()}
 
     # -- nostalgia --------------------------------------------------------------------------
@@ -400,10 +412,10 @@ class MixService:
         for center in fit.centers:
             hits = self._store.search(
                 CollectionName.TRACKS,
-                using=VectorName.CF,
+                using=self._space(),
                 vector=center.vector,
                 n=min(per_center * 4 + len(skip), MAX_SEARCH),
-                where=Filter(own_cf_only=True),
+                where=self._own(),
             )
             fresh = [h for h in hits if h.id not in skip and h.id not in taken][: per_center * 4]
             facts = self._catalog.tracks(TrackId(h.id) for h in fresh)
@@ -439,8 +451,13 @@ class MixService:
             centers=np.asarray([c.vector for c in centers]),
         )
         me = Taste(me.tracks, me.artists, mean, me.rows, me.centers)
+        playlists = self._store.info(CollectionName.PLAYLISTS)
+        if playlists is None or playlists.points == 0 or self._space() not in playlists.dims:
+            # No playlists with vectors in this space (the text-only demo): popular ones.
+            with self._engine.connect() as conn:
+                return self._cold_start(conn, n)
         hits = self._store.search(
-            CollectionName.PLAYLISTS, using=VectorName.CF, vector=mean, n=self._options.buddies_pool
+            CollectionName.PLAYLISTS, using=self._space(), vector=mean, n=self._options.buddies_pool
         )
         pids = [PlaylistId(h.id) for h in hits]
         members = self._catalog.playlist_tracks(pids)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import struct
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -234,3 +234,26 @@ def test_likes_alone_make_a_taste_and_a_top_list_is_no_play(
     tracks = {m.track.id for mix in found for m in mix.tracks}
     assert found and genres(followed, [m.track for mix in found for m in mix.tracks]) == {"hip hop"}
     assert tracks & {t.id for t in hiphop[12:16]}  # not left out as "played lately"
+
+
+@pytest.fixture(scope="module")
+def text_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The world without collaborative vectors or playlist vectors: the bundled demo's case."""
+    from tests.support.world import world_fixture
+
+    yield from world_fixture(tmp_path_factory.mktemp("text-only"), cf=False)
+
+
+def test_mixes_work_from_descriptions_when_there_is_no_collaborative_space(
+    text_only: World,
+) -> None:
+    mixes = MixService(
+        engine=text_only.engine, store=text_only.store, catalog=text_only.catalog,
+        clock=Clock(), options=MixOptions(mix_size=10, nostalgia_size=12),
+    )  # fmt: skip
+    user = new_user(text_only)
+    listen(text_only, user, text_only.by_genre(JAZZ)[:12], days_ago=[1, 2, 3])
+    found = mixes.mixes(user)
+    assert found and genres(text_only, [t.track for t in found[0].tracks]) == {JAZZ}
+    assert mixes.taste_map_png(user).startswith(b"\x89PNG")
+    assert mixes.buddies(user)  # no playlist vectors: the most followed, not an error
