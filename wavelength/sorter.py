@@ -325,7 +325,11 @@ class SorterService:
             return {}
         # The collaborative space sorts best (docs/evaluation.md); a catalog trained on text
         # alone has no cf vectors, and then the text space is what there is.
+        info = self._store.info(CollectionName.TRACKS)
+        spaces = info.dims if info is not None else {}
         for using in (VectorName.CF, VectorName.TEXT):
+            if using not in spaces:  # the embedded store refuses a space it doesn't hold
+                continue
             found = self._store.vectors(CollectionName.TRACKS, list(ids), using=using)
             if found:
                 return {TrackId(k): v for k, v in found.items()}

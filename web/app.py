@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Path, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from recommender.station.compose import NotTrainedError
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": s.Problem}}
+# A station id the database can hold (BIGINT): larger ones are a 422, not an overflow (500).
+StationPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class Unauthorized(Exception):
@@ -120,6 +122,16 @@ def _errors(app: FastAPI) -> None:
     app.add_exception_handler(StationError, problem(409))
     app.add_exception_handler(NotTrainedError, problem(503))
 
+    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        # The driver's message names the statement and the server: never sent to a client.
+        return JSONResponse(
+            {"detail": "the database is unreachable for a moment; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+    app.add_exception_handler(DBAPIError, database_down)
+
 
 def _health(app: FastAPI, deps: _Deps, store_ready: Callable[[], bool]) -> None:
     @app.get("/healthz", tags=["operations"])
@@ -198,14 +210,14 @@ def _api(app: FastAPI, deps: _Deps) -> None:
         return s.StationsOut(stations=[s.station_out(x) for x in found], active=active)
 
     @app.post("/stations/{station_id}/next", tags=["stations"], responses=_NOT_FOUND)
-    async def next_batch(station_id: int, bearer: Bearer) -> s.BatchOut:
+    async def next_batch(station_id: StationPath, bearer: Bearer) -> s.BatchOut:
         """The station's next batch (it becomes the one playing)."""
         batch = await deps.as_user(bearer, lambda u: deps.stations.next(u, StationId(station_id)))
         served.labels("stations").inc(len(batch.cards))
         return s.batch_out(batch)
 
     @app.post("/stations/{station_id}/feedback", tags=["stations"], responses=_NOT_FOUND)
-    async def feedback(station_id: int, body: s.FeedbackIn, bearer: Bearer) -> s.ReactedOut:
+    async def feedback(station_id: StationPath, body: s.FeedbackIn, bearer: Bearer) -> s.ReactedOut:
         """A reaction to a track the station played you; it steers the next batches."""
         reacted = await deps.as_user(
             bearer,
@@ -216,7 +228,7 @@ def _api(app: FastAPI, deps: _Deps) -> None:
         return s.reacted_out(reacted)
 
     @app.patch("/stations/{station_id}/tuning", tags=["stations"], responses=_NOT_FOUND)
-    async def tune(station_id: int, body: s.TuningIn, bearer: Bearer) -> s.BatchOut:
+    async def tune(station_id: StationPath, body: s.TuningIn, bearer: Bearer) -> s.BatchOut:
         """Weigh the mood, likes and dislikes (0-3, 1 is the default), or set how familiar
         the picks are; answers the next batch as tuned."""
         batch = await deps.as_user(
@@ -234,7 +246,7 @@ def _api(app: FastAPI, deps: _Deps) -> None:
         return s.batch_out(batch)
 
     @app.post("/stations/{station_id}/share", tags=["stations"], responses=_NOT_FOUND)
-    async def share(station_id: int, bearer: Bearer) -> s.ShareOut:
+    async def share(station_id: StationPath, bearer: Bearer) -> s.ShareOut:
         """A code others can join the station with (read-only) in chat."""
         station, code = await deps.as_user(
             bearer, lambda u: deps.stations.share(u, StationId(station_id))
