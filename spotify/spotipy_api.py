@@ -43,6 +43,7 @@ from spotify.api import (
 )
 from spotify.auth import SpotifyConfig
 from spotify.redact import install_redaction
+from wavelength.telemetry import TELEMETRY
 
 T = TypeVar("T")
 _DEFAULT_RETRY_AFTER = 5.0  # a 429 without Retry-After (Spotify always sends one)
@@ -106,6 +107,7 @@ def _api_error(exc: SpotifyException) -> SpotifyError:
             wait = float(header) if header is not None else _DEFAULT_RETRY_AFTER
         except ValueError:
             wait = _DEFAULT_RETRY_AFTER
+        TELEMETRY.rate_limited()
         return RateLimited(max(wait, 0.0))
     if status is not None and status >= 500:
         return Unavailable(f"Spotify answered {status}")

@@ -41,6 +41,7 @@ from wavelength.mixes import MixService
 from wavelength.sorter import SorterService
 from wavelength.spotify_service import LinkResult, SpotifyService, build_spotify_service
 from wavelength.stations import StationService
+from wavelength.telemetry import TimedEncoder
 from wavelength.warmup import Warmup, needs_training
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ async def runtime(
     try:
         if settings.demo_catalog:
             ensure_demo_catalog(database, echo=echo, progress=progress)
-        encoder = make_encoder(settings)
+        encoder = TimedEncoder(make_encoder(settings))
         composer = StationComposer(store=store, encoder=encoder, catalog=SqlTrackCatalog(database))
         if needs_training(database, store, settings):
             echo(

@@ -8,11 +8,17 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from storage.models import DeliveryRow, FeedbackRow
+from wavelength.telemetry import ENCODER_BUCKETS, TELEMETRY
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -41,6 +47,31 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_DatabaseTotals(database))
+        self.registry.register(_ProcessTotals())
+
+
+class _ProcessTotals(Collector):
+    """This process's Spotify 429s and encoder batch latencies (wavelength.telemetry)."""
+
+    def collect(self) -> Iterator[Metric]:
+        limited, counts, total = TELEMETRY.snapshot()
+        spotify = CounterMetricFamily(
+            "wavelength_spotify_rate_limited", "Spotify 429 answers received by this process"
+        )
+        spotify.add_metric([], limited)
+        yield spotify
+        buckets, running = [], 0
+        for bound, n in zip((*ENCODER_BUCKETS, float("inf")), counts, strict=True):
+            running += n
+            buckets.append(("+Inf" if bound == float("inf") else str(bound), running))
+        encoder = HistogramMetricFamily(
+            "wavelength_encoder_batch_seconds", "Text encoder batch latency in this process"
+        )
+        encoder.add_metric([], buckets, sum_value=total)
+        yield encoder
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
 
 
 class _DatabaseTotals(Collector):

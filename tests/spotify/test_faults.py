@@ -18,6 +18,7 @@ from storage import spotify as repo
 from tests.spotify.conftest import FakeClock, Sleeps, link, new_user
 from tests.support.fake_spotify import FakeSpotify, Fault
 from wavelength.domain import TrackId, UserId
+from wavelength.telemetry import TELEMETRY
 from wavelength.spotify_service import (
     SpotifyService,
     SpotifyUnavailable,
@@ -39,7 +40,9 @@ def test_a_short_retry_after_is_waited_out(
 ) -> None:
     songs = _songs(fake, 150)
     fake.inject(Fault(429, method="POST", path="/items$", retry_after=2))
+    limited = TELEMETRY.snapshot()[0]
     report = spotify.push(linked, "daily", "Daily", "", songs)
+    assert TELEMETRY.snapshot()[0] == limited + 1  # exported by /metrics
     assert sleeps.pauses == [2.0]
     assert report.attempts == 2
     _exact(fake, report.playlist_id, songs)

@@ -168,6 +168,8 @@ def test_metrics_count_requests_recommendations_and_reactions(
         'route="/stations/{station_id}/feedback",status="200"}'
     ) in text
     assert "wavelength_deliveries" in text
+    assert "wavelength_spotify_rate_limited_total" in text
+    assert 'wavelength_encoder_batch_seconds_bucket{le="+Inf"}' in text
 
 
 def test_readyz_fails_when_the_database_is_gone(
