@@ -18,12 +18,12 @@ from storage import spotify as repo
 from tests.spotify.conftest import FakeClock, Sleeps, link, new_user
 from tests.support.fake_spotify import FakeSpotify, Fault
 from wavelength.domain import TrackId, UserId
-from wavelength.telemetry import TELEMETRY
 from wavelength.spotify_service import (
     SpotifyService,
     SpotifyUnavailable,
     TryAgainLater,
 )
+from wavelength.telemetry import TELEMETRY
 
 
 def _songs(fake: FakeSpotify, n: int) -> list[TrackId]:
