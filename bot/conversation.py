@@ -72,8 +72,6 @@ Commands:
   /link /spotify /save /unlink                 Spotify
   /help         this text            /quit       leave (console)"""
 
-# Commands whose features land in later builds; each says so instead of pretending.
-LATER: dict[str, str] = {}
 
 
 def clean(text: str) -> str:
@@ -238,9 +236,6 @@ class Conversation:
                 if self._sorter is None:
                     return [Reply("Sorting liked songs isn't available in this setup.")]
                 return [self._sorter.handle(user, args)]
-            case it.Later(command=command):
-                what = LATER.get(command, f"/{command}")
-                return [Reply(f"{what} isn't in this build of Wavelength yet; it's coming.")]
             case it.Connect() | it.Settings() | it.Pause() | it.Resume():
                 return [self._account(user, intent)]
             case (

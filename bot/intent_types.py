@@ -216,13 +216,6 @@ class Sort:
 
 
 @dataclass(frozen=True, slots=True)
-class Later:
-    """A command whose feature is not in this build yet; the reply says so honestly."""
-
-    command: str
-
-
-@dataclass(frozen=True, slots=True)
 class Unknown:
     """Nothing we can act on; ``reason`` is a friendly reply that says what would work."""
 
@@ -267,6 +260,5 @@ Intent: TypeAlias = (
     | Buddies
     | TasteMap
     | Sort
-    | Later
     | Unknown
 )

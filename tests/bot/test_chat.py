@@ -245,9 +245,9 @@ def test_settings_in_chat(chat_engine: ChatEngine) -> None:
     assert "Europe/Berlin" in resumed and "paused" not in resumed
 
 
-def test_features_still_to_come_say_so(chat_engine: ChatEngine) -> None:
-    [reply] = run(chat_engine.handle(person(), "/sort"))
-    assert "isn't in this build" in reply.text
+def test_spotify_commands_say_when_spotify_is_not_set_up(chat_engine: ChatEngine) -> None:
+    [sort] = run(chat_engine.handle(person(), "/sort"))
+    assert "Sort your liked songs into your own lists" in sort.text
     for command in ("/link", "/unlink", "/spotify", "/save"):
         [reply] = run(chat_engine.handle(person(), command))
         assert "Spotify isn't set up on this Wavelength" in reply.text

@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 from bot.chat import ChatEngine
 from bot.conversation import Conversation
+from bot.sort_chat import SortChat
 from bot.throttle import Throttle
 from storage.stats import SqlCatalogStats
 from wavelength.accounts import AccountService
 from wavelength.mixes import MixService
+from wavelength.sorter import SorterService
 
 if TYPE_CHECKING:
     from tests.support.world import World
@@ -30,6 +32,9 @@ def make_chat_engine(
         stations=service,
         accounts=accounts,
         mixes=MixService(engine=world.engine, store=world.store, catalog=world.catalog),
+        sorter=SortChat(
+            SorterService(engine=world.engine, store=world.store, catalog=world.catalog)
+        ),
     )
     return ChatEngine(
         conversation=conversation,
