@@ -73,7 +73,6 @@ Commands:
   /help         this text            /quit       leave (console)"""
 
 
-
 def clean(text: str) -> str:
     """NFC-normalize and drop control and format characters (zero-width joiners stay out
     of commands), keeping the emoji and scripts people actually type."""
