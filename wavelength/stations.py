@@ -18,6 +18,7 @@ from recommender.mood import parse_mood
 from recommender.station import StationComposer, StationContext
 from storage import feedback as fb
 from storage import lookup
+from storage import picks as picks_repo
 from storage import stations as repo
 from wavelength.domain import (
     ArtistId,
@@ -335,7 +336,9 @@ class StationService:
         (``StationComposer.around``): this runs for every listener each day."""
         now = self._clock()
         with self._engine.begin() as conn:
-            seeds = {u: s for u, s in fb.taste_seeds_many(conn=conn, users=users).items() if s}
+            seeds = {
+                u: s for u, s in picks_repo.taste_seeds_many(conn=conn, users=users).items() if s
+            }
             if not seeds:
                 return {}
             owners = list(seeds)
@@ -352,9 +355,11 @@ class StationService:
                     stations[u] = replace(stations[u], mood=moods[u])
             repo.set_moods(conn=conn, moods=[(stations[u].id, moods[u]) for u in owners], now=now)
             # Nothing they heard anywhere lately, nothing played here, nothing disliked.
-            recent = fb.shown_since_many(conn=conn, listeners=owners, since=now - DAILY_FRESH)
-            here = fb.played_on(conn=conn, stations=[stations[u].id for u in owners])
-            disliked = fb.disliked_many(conn=conn, users=owners)
+            recent = picks_repo.shown_since_many(
+                conn=conn, listeners=owners, since=now - DAILY_FRESH
+            )
+            here = picks_repo.played_on(conn=conn, stations=[stations[u].id for u in owners])
+            disliked = picks_repo.disliked_many(conn=conn, users=owners)
         picked: dict[UserId, list[Pick]] = {}
         for u in owners:
             never = recent.get(u, set()) | here.get(stations[u].id, set()) | disliked.get(u, set())
@@ -362,7 +367,7 @@ class StationService:
             if found:
                 picked[u] = found
         with self._engine.begin() as conn:
-            numbers = fb.record_batches(
+            numbers = picks_repo.record_batches(
                 conn=conn, batches=[(stations[u].id, u, p) for u, p in picked.items()], now=now
             )
         facts = self._composer.catalog.tracks(p.track for ps in picked.values() for p in ps)
