@@ -304,10 +304,20 @@ def outcome(name: str, ledger: Ledger, window: tuple[float, float], rows: Counte
     lost = sum(max(0, n - rows[k]) for k, n in ledger.acked.items())
     duplicated = sum(max(0, n - ledger.acked[k] - ledger.unknown[k]) for k, n in rows.items())
     after = sorted(e for s, e, _, ok in ledger.events if ok and s >= end)
+    # "After" starts once the last request sent during the fault has been answered: until
+    # then, later requests queue behind slowed ones in the server's threads, which is the
+    # fault's own tail, not how fast the API is once it is over.
+    drained = max([end, *(e for s, e, _, _ok in ledger.events if start <= s < end)])
     phases: dict[str, list[float]] = {"before": [], "during": [], "after": []}
     for s, e, _, ok in ledger.events:
-        if ok:
-            phases["before" if s < start else "during" if s < end else "after"].append(e - s)
+        if not ok:
+            continue
+        if s < start:
+            phases["before"].append(e - s)
+        elif s < end:
+            phases["during"].append(e - s)
+        elif s >= drained:
+            phases["after"].append(e - s)
     return Outcome(
         fault=name,
         requests=len(ledger.events),

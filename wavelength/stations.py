@@ -247,6 +247,20 @@ class StationService:
         hint = f" Did you mean: {', '.join(close[:3])}?" if close else " See /stations."
         raise NotFound(f'You have no station called "{target}".{hint}')
 
+    def owned(self, user: UserId, station_id: StationId) -> Station:
+        """The user's own station by id (NotFound otherwise): the API's scoping check."""
+        with self._engine.connect() as conn:
+            return self._own_id(conn, user, station_id)
+
+    @staticmethod
+    def _own_id(conn: Connection, user: UserId, station_id: StationId) -> Station:
+        """The user's station by id; NotFound for a missing or someone else's one alike (a
+        stranger's ids are not theirs to probe)."""
+        station = repo.get_station(conn=conn, station_id=station_id)
+        if station is None or station.owner != user:
+            raise NotFound("No such station.")
+        return station
+
     def stations(self, user: UserId) -> tuple[list[Station], StationId | None]:
         with self._engine.connect() as conn:
             active = repo.get_active(conn=conn, user=user)
@@ -276,9 +290,14 @@ class StationService:
             repo.delete_station(conn=conn, owner=user, station_id=station.id)
         return station
 
-    def share(self, user: UserId, target: str | None = None) -> tuple[Station, str]:
+    def share(
+        self, user: UserId, target: str | None = None, *, station_id: StationId | None = None
+    ) -> tuple[Station, str]:
         with self._engine.begin() as conn:
-            station = self._own(conn, user, target)
+            if station_id is not None:
+                station = self._own_id(conn, user, station_id)
+            else:
+                station = self._own(conn, user, target)
             code = repo.new_share_code(conn=conn, station_id=station.id)
         return replace(station, share_code=code), code
 
@@ -314,11 +333,14 @@ class StationService:
 
     # -- batches ----------------------------------------------------------------------------
 
-    def next(self, user: UserId) -> Batch:
-        """The next batch of the active station (recorded as shown to this user)."""
+    def next(self, user: UserId, *, station: StationId | None = None) -> Batch:
+        """The next batch of the active station, or of the user's own ``station`` (the API
+        names one), recorded as shown to this user."""
         with self._engine.connect() as conn:
-            station, read_only = self._active(conn, user)
-        return self._next_of(user, station, read_only)
+            if station is not None:
+                return self._next_of(user, self._own_id(conn, user, station), False)
+            playing, read_only = self._active(conn, user)
+        return self._next_of(user, playing, read_only)
 
     def daily_picks(self, user: UserId, *, n: int | None = None) -> Batch | None:
         """Today's picks for one user (``daily_picks_many`` for one); None when nothing is
@@ -346,14 +368,15 @@ class StationService:
             moods = {
                 u: Mood(original=DAILY_MOOD, text="", seed_tracks=tuple(seeds[u])) for u in owners
             }
+            existing = [u for u in owners if u in stations]
+            repo.set_moods(conn=conn, moods=[(stations[u].id, moods[u]) for u in existing], now=now)
             for u in owners:
-                if u not in stations:
+                if u in stations:
+                    stations[u] = replace(stations[u], mood=moods[u])
+                else:
                     stations[u] = repo.create_station(
                         conn=conn, owner=u, name=DAILY_NAME, mood=moods[u], now=now
                     )
-                else:
-                    stations[u] = replace(stations[u], mood=moods[u])
-            repo.set_moods(conn=conn, moods=[(stations[u].id, moods[u]) for u in owners], now=now)
             # Nothing they heard anywhere lately, nothing played here, nothing disliked.
             recent = picks_repo.shown_since_many(
                 conn=conn, listeners=owners, since=now - DAILY_FRESH
@@ -609,7 +632,10 @@ class StationService:
         like: float | None = None,
         dislike: float | None = None,
         familiarity: Familiarity | None = None,
+        station: StationId | None = None,
     ) -> Batch:
+        """New weights for the active station (or the user's own ``station``), then its
+        next batch."""
         for label, weight in (("style", style), ("like", like), ("dislike", dislike)):
             if weight is not None and not 0 <= weight <= MAX_WEIGHT:
                 raise StationError(
@@ -629,7 +655,7 @@ class StationService:
                 ),
             )
 
-        return self._change(user, apply)
+        return self._change(user, apply, station=station)
 
     def no_more(self, user: UserId, name: str) -> tuple[str, Batch]:
         """Stop an artist on the active station."""
@@ -648,11 +674,20 @@ class StationService:
         self.react(user, Reaction.LIKE, [position] if position else [])
         return self.next(user)
 
-    def _change(self, user: UserId, change: Callable[[Station], Station]) -> Batch:
+    def _change(
+        self,
+        user: UserId,
+        change: Callable[[Station], Station],
+        *,
+        station: StationId | None = None,
+    ) -> Batch:
         with self._engine.begin() as conn:
-            station = self._own(conn, user, None)
-            repo.save_station(conn=conn, station=change(station), now=self._clock())
-        return self.next(user)
+            if station is None:
+                current = self._own(conn, user, None)
+            else:
+                current = self._own_id(conn, user, station)
+            repo.save_station(conn=conn, station=change(current), now=self._clock())
+        return self.next(user, station=station)
 
 
 def default_name(mood: Mood) -> str:

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from recommender.station.compose import NotTrainedError
 from storage import api_keys
 from wavelength.domain import StationId, TrackId, UserId
-from wavelength.stations import DidYouMean, NoStation, NotFound, ReadOnly, StationError
+from wavelength.stations import NoStation, NotFound, ReadOnly, StationError
 from web import schemas as s
 from web.dashboard import PAGE
 from web.metrics import Metrics, TimingMiddleware
@@ -87,7 +87,7 @@ def build_api(
     metrics = Metrics(database)
     deps = _Deps(
         database=database,
-        stations=StationsApi(service=stations, database=database),
+        stations=StationsApi(service=stations),
         recommender=Recommender(composer=composer, names=names),
         metrics=metrics,
         admin_key=admin_key,
@@ -118,7 +118,6 @@ def _errors(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, problem(404))
     app.add_exception_handler(NoStation, problem(404))
     app.add_exception_handler(ReadOnly, problem(403))
-    app.add_exception_handler(DidYouMean, problem(422))
     app.add_exception_handler(StationError, problem(409))
     app.add_exception_handler(NotTrainedError, problem(503))
 

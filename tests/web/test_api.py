@@ -184,3 +184,14 @@ def test_readyz_fails_when_the_database_is_gone(
     assert answer.status_code == 503
     assert answer.json()["database"].startswith("unreachable")
     assert answer.json()["vector_store"] == "ok"
+
+
+def test_acting_on_a_station_by_id_leaves_the_chat_playing_what_it_played(
+    client: httpx.Client,
+) -> None:
+    older = _station(client, "cool jazz")["station"]["id"]
+    newer = _station(client, "heavy metal")["station"]["id"]  # creating one plays it
+    assert client.post(f"/stations/{older}/next").json()["station"]["id"] == older
+    assert client.patch(f"/stations/{older}/tuning", json={"like": 2}).status_code == 200
+    assert client.post(f"/stations/{older}/share").status_code == 200
+    assert client.get("/stations").json()["active"] == newer
