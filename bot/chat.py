@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,9 @@ FLOOD = (
     "give me a moment and try again."
 )
 OOPS = "Something went wrong on my side; nothing you said was lost. Try again?"
+# "Where they last wrote" needs minutes, not every message: one write per account per
+# SEEN_EVERY keeps a database write off the path of each chat message.
+SEEN_EVERY = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +170,7 @@ class ChatEngine:
         self._reaction_throttle = reaction_throttle or Throttle(burst=20, per_second=3.0)
         self._clock = clock
         self._outboxes: dict[str, Outbox] = {}
+        self._seen: dict[tuple[str, str], float] = {}  # account -> when it was last marked
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -182,9 +187,19 @@ class ChatEngine:
 
     def _handle(self, who: Who, text: str) -> list[Reply]:
         user = self._user(who)
-        # They wrote to us, so we may write to them again (clears a "blocked" mark).
-        self._accounts.reachable(who.platform, who.account)
+        self._mark_seen(who)
         return self._conversation.handle(user, text)
+
+    def _mark_seen(self, who: Who) -> None:
+        """They wrote to us, so we may write to them again (clears a "blocked" mark), and
+        messages we start go to this account first."""
+        key, now = (who.platform, who.account), time.monotonic()
+        if now - self._seen.get(key, -SEEN_EVERY) < SEEN_EVERY:
+            return
+        self._accounts.reachable(who.platform, who.account)
+        if len(self._seen) > 100_000:  # bounded: forgetting only costs one more write
+            self._seen.clear()
+        self._seen[key] = now
 
     async def user_of(self, who: Who) -> UserId:
         """The user behind a platform account (made on first sight)."""
@@ -303,6 +318,7 @@ class ChatEngine:
 
     async def unreachable(self, who: Who) -> None:
         """The platform said this account can't be messaged (blocked us, closed DMs)."""
+        self._seen.pop((who.platform, who.account), None)  # their next message clears it
         await self._run(self._accounts.unreachable, who.platform, who.account)
 
     async def close(self) -> None:

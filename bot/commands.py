@@ -244,8 +244,8 @@ _SETTINGS_KEYS = {
     "dms": "daily",
 }
 _SETTING_PAIR = re.compile(r"([^\s=]+)\s*=\s*(\S+)")
-_ON = frozenset({"on", "yes", "true", "1", "y", "enable", "enabled"})
-_OFF = frozenset({"off", "no", "false", "0", "n", "disable", "disabled"})
+ON = frozenset({"on", "yes", "true", "1", "y", "enable", "enabled"})
+OFF = frozenset({"off", "no", "false", "0", "n", "disable", "disabled"})
 
 
 def parse_settings(text: str, args: str) -> Intent:
@@ -261,9 +261,9 @@ def parse_settings(text: str, args: str) -> Intent:
     daily: bool | None = None
     if "daily" in values:
         flag = values["daily"].casefold()
-        if flag not in _ON | _OFF:
+        if flag not in ON | OFF:
             return Unknown(text, f"daily is on or off. {SETTINGS_HELP}")
-        daily = flag in _ON
+        daily = flag in ON
     return Settings(time_zone=values.get("time_zone"), at=values.get("at"), daily=daily)
 
 
@@ -283,8 +283,8 @@ def _buddies(text: str, args: str) -> Intent:
     words = args.casefold().split()
     if not words:
         return Buddies()
-    if words[0] == "share" and len(words) == 2 and words[1] in _ON | _OFF:
-        return Buddies(share=words[1] in _ON)
+    if words[0] == "share" and len(words) == 2 and words[1] in ON | OFF:
+        return Buddies(share=words[1] in ON)
     return Unknown(
         text,
         "Usage: /buddies shows playlists from people with your taste; /buddies share on lets "

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.commands import OFF, ON
 from bot.conversation import Reply
 from bot.render import track_line
 
@@ -174,10 +175,8 @@ def _on_off(text: str) -> bool:
     from wavelength.sorter import SorterError
 
     word = text.strip().casefold()
-    if word in ("on", "yes", "true"):
-        return True
-    if word in ("off", "no", "false"):
-        return False
+    if word in ON | OFF:
+        return word in ON
     raise SorterError("Say on or off.")
 
 

@@ -313,3 +313,25 @@ def test_messages_go_to_the_account_last_written_from(chat_engine: ChatEngine) -
         (tg.account, "your picks"),
         (tg.account, "again"),
     ]
+
+
+def test_where_they_wrote_is_written_once_not_on_every_message(
+    chat_engine: ChatEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wavelength.accounts import AccountService
+
+    writes: list[str] = []
+    real = AccountService.reachable
+
+    def counted(self: AccountService, provider: str, external_id: str) -> None:
+        writes.append(external_id)
+        real(self, provider, external_id)
+
+    monkeypatch.setattr(AccountService, "reachable", counted)
+    ana = person()
+    for _ in range(3):
+        run(chat_engine.handle(ana, "/help"))
+    assert writes == [ana.account]
+    run(chat_engine.unreachable(ana))  # a block forgets it: the next message clears the mark
+    run(chat_engine.handle(ana, "/help"))
+    assert writes == [ana.account, ana.account]
