@@ -245,7 +245,9 @@ async def serve(frontends: dict[str, Frontend], *, echo: Callable[[str], None]) 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+        # Windows has no loop signal handlers (NotImplementedError); a loop outside the main
+        # thread can't take them (RuntimeError): then Ctrl-C ends the process as usual.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     echo(f"Wavelength is listening on {' and '.join(frontends)}. Ctrl-C stops it.")
     tasks: dict[asyncio.Task[None], str] = {
@@ -260,7 +262,7 @@ async def serve(frontends: dict[str, Frontend], *, echo: Callable[[str], None]) 
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # as when added
                 loop.remove_signal_handler(sig)
     echo("Stopped cleanly.")
 
