@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from bot.chat import ChatEngine
     from wavelength.mixes import MixService
+    from wavelength.model_refresh import ModelRefresher, RefreshResult
     from wavelength.sorter import SorterService
     from wavelength.spotify_service import SpotifyService
     from wavelength.stations import StationService
@@ -34,6 +35,8 @@ DELIVERY_EVERY_S = 60  # deliveries are due to the minute in each user's local t
 SPOTIFY_RESUME_EVERY_S = 600
 DAILY_S = 24 * 3600
 HOURLY_S = 3600
+# The model refresh counts new playlist data this often (one process, under a lease).
+MODEL_CHECK_EVERY_S = 3 * 3600
 
 
 def worker_id() -> str:
@@ -49,6 +52,7 @@ def scheduled_jobs(
     spotify: SpotifyService | None,
     mixes: MixService | None = None,
     sorter: SorterService | None = None,
+    models: ModelRefresher | None = None,
 ) -> list[Job]:
     worker = worker_id()
     composer = StationPicks(stations, nostalgia=mixes, workers=min(4, os.cpu_count() or 1))
@@ -65,6 +69,8 @@ def scheduled_jobs(
             database, worker, "taste-centers", DAILY_S, lambda: refresh(database, mixes)
         )
         jobs.append(Job("taste-centers", HOURLY_S, centers, "nightly taste-center refresh"))
+    if models is not None:
+        jobs.append(_model_refresh(database, worker, models, mixes))
     if sorter is not None:
         sorts = _leased(database, worker, "sort-new", DAILY_S, lambda: sort_new(sorter))
         jobs.append(Job("sort-new", HOURLY_S, sorts, "sort newly liked songs, push the lists"))
@@ -101,6 +107,34 @@ def _leased(
         return asyncio.ensure_future(asyncio.to_thread(once))
 
     return run
+
+
+def _model_refresh(
+    database: Engine, worker: str, models: ModelRefresher, mixes: MixService | None
+) -> Job:
+    check = _leased(
+        database, worker, "model-refresh", MODEL_CHECK_EVERY_S,
+        lambda: refresh_model(database, models, mixes),
+    )  # fmt: skip
+    # Looked at hourly like the other leased jobs; the lease makes it one check per period.
+    return Job(
+        "model-refresh", HOURLY_S, check,
+        "re-train the collaborative vectors when enough new playlists arrived",
+    )  # fmt: skip
+
+
+def refresh_model(
+    database: Engine, models: ModelRefresher, mixes: MixService | None, *, force: bool = False
+) -> RefreshResult:
+    """Rebuild the vectors when enough new playlist data arrived (in a worker thread: it
+    takes minutes); after a swap, today's taste centers are fitted again in the new space,
+    so the day's deliveries and /mixes find them ready."""
+    from wavelength.model_refresh import Outcome
+
+    result = models.run(force=force)
+    if result.outcome is Outcome.SWAPPED and mixes is not None:
+        refresh(database, mixes)
+    return result
 
 
 def refresh(database: Engine, mixes: MixService) -> int:

@@ -119,10 +119,21 @@ def heard_since(*, conn: Connection, user: UserId, since: datetime) -> frozenset
 # --- taste centers ------------------------------------------------------------------------------
 
 
-def load_centers(*, conn: Connection, user: UserId) -> list[StoredCenter]:
-    rows = conn.execute(
-        select(_CENTERS).where(TasteCenterRow.user_id == user).order_by(TasteCenterRow.share.desc())
-    )
+def center_space(*, dims: int, generation: int) -> str:
+    """The ``space`` centers are stored with: their dimension and the vector store generation
+    they were fitted in. A model refresh (``wavelength.model_refresh``) re-trains the vectors
+    in another basis, where yesterday's centers mean nothing; generation 0 keeps the spelling
+    from before refreshes existed, so centers stored then stay valid."""
+    return f"cf/{dims}" if generation == 0 else f"cf/{dims}/g{generation}"
+
+
+def load_centers(*, conn: Connection, user: UserId, space: str | None = None) -> list[StoredCenter]:
+    """The user's stored centers, heaviest first; with ``space``, only those fitted in it
+    (centers of another space or generation are as good as absent)."""
+    query = select(_CENTERS).where(TasteCenterRow.user_id == user)
+    if space is not None:
+        query = query.where(TasteCenterRow.space == space)
+    rows = conn.execute(query.order_by(TasteCenterRow.share.desc()))
     return [
         StoredCenter(
             r.center_id,

@@ -7,7 +7,7 @@ memory is bounded by what the models keep, not by the catalog size.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -89,16 +89,19 @@ def row_to_track(row: Sequence[Any]) -> Track:
     )
 
 
-def iter_tracks(*, conn: Connection) -> Iterator[CatalogTrack]:
+def iter_tracks(*, conn: Connection) -> Generator[CatalogTrack, None, None]:
     """Every track with its artist, ordered by id (stable across runs)."""
     stmt = (
         select(*track_columns())
         .join(ArtistRow, ArtistRow.id == TrackRow.artist_id)
         .order_by(TrackRow.id)
     )
-    for row in conn.execution_options(**_STREAM).execute(stmt):
-        track = row_to_track(row)
-        yield CatalogTrack(track=track, genres=track.artist.genres)
+    # ``with``: a reader that stops early (and closes this generator) closes the server-side
+    # cursor too, instead of leaving it to the garbage collector.
+    with conn.execution_options(**_STREAM).execute(stmt) as rows:
+        for row in rows:
+            track = row_to_track(row)
+            yield CatalogTrack(track=track, genres=track.artist.genres)
 
 
 def track_artists(*, conn: Connection, ids: Iterable[str]) -> dict[str, str]:
@@ -110,12 +113,13 @@ def track_artists(*, conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     }
 
 
-def iter_playlists(*, conn: Connection) -> Iterator[PlaylistText]:
+def iter_playlists(*, conn: Connection) -> Generator[PlaylistText, None, None]:
     stmt = select(
         PlaylistRow.id, PlaylistRow.name, PlaylistRow.description, PlaylistRow.num_followers
     ).order_by(PlaylistRow.id)
-    for pid, name, description, followers in conn.execution_options(**_STREAM).execute(stmt):
-        yield PlaylistText(PlaylistId(pid), name, description, followers)
+    with conn.execution_options(**_STREAM).execute(stmt) as rows:
+        for pid, name, description, followers in rows:
+            yield PlaylistText(PlaylistId(pid), name, description, followers)
 
 
 def iter_playlist_items(*, conn: Connection) -> Iterator[tuple[str, str]]:

@@ -149,6 +149,37 @@ def acquire(path: Path, *, create: NewShard | None = None) -> OpenShard | None:
         return shared
 
 
+def in_use(path: Path) -> bool:
+    """Whether this process has the shard at ``path`` open."""
+    with _REGISTRY_LOCK:
+        return path in _REGISTRY
+
+
+@contextmanager
+def locked_for_removal(folder: Path) -> Iterator[bool]:
+    """Hold every shard lock in ``folder`` (non-blocking): True when no process, this one
+    included, has any of its shards open, so the folder may be deleted meanwhile."""
+    held: list[IO[str]] = []
+    free = True
+    try:
+        for lock_path in sorted(folder.glob("*.lock")):
+            if in_use(lock_path.with_suffix("")):
+                free = False
+                break
+            handle = lock_path.open("a+", encoding="utf-8")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                free = False
+                break
+            held.append(handle)
+        yield free
+    finally:
+        for taken in held:
+            _drop_lock(taken)
+
+
 def release(shared: OpenShard) -> None:
     with _REGISTRY_LOCK:
         shared.users -= 1

@@ -3,10 +3,16 @@
 Collections are named ``<prefix><collection>`` so Wavelength can share a server. New collections
 start with HNSW building switched off (m=0), Qdrant's advice for bulk uploads, and
 ``finish_bulk_load`` switches it on and waits for the index.
+
+A store opened with a ``generation`` addresses that generation's physical collections
+(``<prefix><collection>_g<n>``, built by a model refresh); without one it addresses
+``<prefix><collection>``: the alias that names the live generation, or on a deployment no
+refresh has touched yet, the real collection (``vectorstore.server_generations``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -98,9 +104,15 @@ class QdrantServerStore:
         prefix: str = DEFAULT_PREFIX,
         hnsw_ef: int = DEFAULT_HNSW_EF,
         index_wait_s: float = 600.0,
+        generation: int | None = None,
+        owns_client: bool = True,
     ) -> None:
+        if generation is not None and generation < 1:
+            raise ValueError(f"a built generation is numbered from 1, got {generation}")
         self._client = client
         self._prefix = prefix
+        self._suffix = "" if generation is None else generation_suffix(generation)
+        self._owns_client = owns_client  # False when a ServerGenerations shares its client
         self._hnsw_ef = hnsw_ef
         self._index_wait_s = index_wait_s
         options = client.init_options
@@ -136,6 +148,22 @@ class QdrantServerStore:
     def __repr__(self) -> str:
         return f"QdrantServerStore({self._where!r})"
 
+    @property
+    def client(self) -> QdrantClient:
+        return self._client
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
+    @property
+    def where(self) -> str:
+        return self._where
+
+    def errors(self, doing: str) -> contextlib.AbstractContextManager[None]:
+        """What ``_errors`` does, for the generations that share this store's client."""
+        return self._errors(doing)
+
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
         """Transport and HTTP failures become one line saying where and what to do."""
@@ -163,7 +191,7 @@ class QdrantServerStore:
     # -- collections -----------------------------------------------------------------------
 
     def _name(self, name: CollectionName) -> str:
-        return f"{self._prefix}{name.value}"
+        return f"{self._prefix}{name.value}{self._suffix}"
 
     def _find_dims(self, name: CollectionName) -> dict[VectorName, int] | None:
         cached = self._dims.get(name)
@@ -400,4 +428,10 @@ class QdrantServerStore:
         return out
 
     def close(self) -> None:
-        self._client.close()
+        if self._owns_client:
+            self._client.close()
+
+
+def generation_suffix(generation: int) -> str:
+    """What a generation's physical collection names end with."""
+    return f"_g{generation}"

@@ -13,7 +13,7 @@ from wavelength.settings import CfModel
 if TYPE_CHECKING:
     from recommender.cf import ItemEmbedder
     from recommender.encoder import CachedEncoder
-    from vectorstore import VectorStore
+    from vectorstore import LiveStore
     from wavelength.settings import Settings
 
 
@@ -44,8 +44,10 @@ def make_embedder(settings: Settings, model: CfModel | None = None) -> ItemEmbed
     return embedder
 
 
-def open_vector_store(settings: Settings) -> VectorStore:
-    from vectorstore import open_store
+def open_vector_store(settings: Settings) -> LiveStore:
+    """The live generation of the vectors, able to move to the next one a model refresh
+    builds (``wavelength.model_refresh``) without a restart."""
+    from vectorstore import open_live
 
     key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-    return open_store(url=settings.qdrant_url, api_key=key, path=settings.vector_dir)
+    return open_live(url=settings.qdrant_url, api_key=key, path=settings.vector_dir)

@@ -43,6 +43,7 @@ from recommender.vectors import normalize_rows
 from storage import feedback as fb
 from storage import history as repo
 from vectorstore.base import CollectionName, Filter, VectorName
+from vectorstore.live import generation_of
 from wavelength.domain import ArtistId, PlaylistId, Track, TrackId, UserId
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ class _Taste:
     vectors: np.ndarray
     weights: np.ndarray
     tracks: dict[TrackId, Track]
+    generation: int  # of the vector store the vectors came from (read before them)
 
 
 SHORT_HISTORY = (
@@ -190,6 +192,9 @@ class MixService:
         for track in fb.disliked_tracks(conn=conn, user=user):
             weight.pop(track, None)
         heaviest = sorted(weight, key=lambda t: (-weight[t], t))[: o.max_tracks]
+        # Before the vectors: should a model refresh swap generations in between, the
+        # centers fitted now are labelled with the old one and simply refitted next time.
+        generation = generation_of(self._store)
         vectors = self._vectors(heaviest)
         ids = [t for t in heaviest if t in vectors]
         if not ids:
@@ -204,6 +209,7 @@ class MixService:
             vectors=normalize_rows(np.asarray([vectors[t] for t in ids])),
             weights=np.asarray([weight[t] for t in ids]),
             tracks=tracks,
+            generation=generation,
         )
 
     def _centers(
@@ -212,8 +218,8 @@ class MixService:
         """Today's centers: stored ones when fitted today, else a fit seeded by them."""
         o = self._options
         today = now.astimezone(UTC).date().isoformat()
-        space = f"cf/{taste.vectors.shape[1]}"
-        stored = [c for c in repo.load_centers(conn=conn, user=user) if c.space == space]
+        space = repo.center_space(dims=taste.vectors.shape[1], generation=taste.generation)
+        stored = repo.load_centers(conn=conn, user=user, space=space)
         if stored and stored[0].day == today:
             return [_center(c) for c in stored], [c.label for c in stored]
         fit = fit_centers(

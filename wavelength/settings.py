@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     # None keeps the model's own tuned default (benchmarks/eval_cf.py).
     cf_factors: int | None = Field(default=None, ge=2, le=1024)
     cf_iterations: int | None = Field(default=None, ge=1, le=1000)
+    # The model refresh (wavelength.model_refresh) re-trains the collaborative vectors when
+    # the catalog gained at least max(refresh_min_new_items, refresh_min_new_share x the
+    # playlist items the live vectors learned from). 10,000 items is about 150 MPD-sized
+    # playlists: any real ingest (one MPD slice is 67k) passes it, while a trickle of a few
+    # playlists, which moves few vectors, doesn't cost a multi-minute rebuild every check.
+    refresh_min_new_items: int = Field(default=10_000, ge=1)
+    refresh_min_new_share: float = Field(default=0.05, ge=0.0, le=10.0)
     # Vector store: embedded qdrant-edge in the data home unless a Qdrant server URL is set.
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
     qdrant_api_key: SecretStr | None = Field(default=None, validation_alias="QDRANT_API_KEY")

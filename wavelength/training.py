@@ -10,6 +10,7 @@ import itertools
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -171,9 +172,10 @@ def train(
             if cf_tracks is not None:
                 report.cf_model = embedder.name
         _ensure(store, encoder, cf_tracks)
-        with _Stage(report, "tracks", echo):
+        # closing(): a stop or an error mid-way closes the stream while ``conn`` is ours.
+        with _Stage(report, "tracks", echo), closing(training_data.iter_tracks(conn=conn)) as rows:
             artists = _index_tracks(
-                conn, store, encoder, tags, cf_tracks, cf_artists,
+                rows, store, encoder, tags, cf_tracks, cf_artists,
                 report=report, total=n_tracks, progress=progress, batch_size=batch_size,
                 should_stop=should_stop,
             )  # fmt: skip
@@ -261,7 +263,7 @@ def _encode(
 
 
 def _index_tracks(
-    conn: Connection,
+    rows: Iterator[CatalogTrack],
     store: VectorStore,
     encoder: TextEncoder,
     tags: dict[str, tuple[str, ...]],
@@ -276,7 +278,7 @@ def _index_tracks(
 ) -> dict[str, _ArtistFacts]:
     artists: dict[str, _ArtistFacts] = {}
     bar = _bar(total, "tracks", progress)
-    for batch in _batches(training_data.iter_tracks(conn=conn), batch_size):
+    for batch in _batches(rows, batch_size):
         if should_stop():
             if bar is not None:
                 bar.close()
@@ -407,11 +409,12 @@ def _index_playlists(
         store.upsert(CollectionName.PLAYLISTS, points)
         report.playlists += len(points)
 
-    for playlist in training_data.iter_playlists(conn=conn):
-        batch.append(playlist)
-        if len(batch) >= batch_size:
-            flush()
-            batch = []
+    with closing(training_data.iter_playlists(conn=conn)) as playlists:
+        for playlist in playlists:
+            batch.append(playlist)
+            if len(batch) >= batch_size:
+                flush()
+                batch = []
     if batch:
         flush()
 

@@ -33,17 +33,44 @@ log = logging.getLogger(__name__)
 WARMUP_BATCH = 512
 
 
+def store_key(settings: Settings) -> str:
+    """Names the vector store in ``app_meta`` keys: the server, or the embedded store by its
+    place in the data home, so a data home moved or copied whole keeps its records (keyed by
+    the absolute folder, a copied home rebuilt every vector in the background on its first
+    start: the load benchmark measured that rebuild instead of the API)."""
+    if settings.qdrant_url:
+        return settings.qdrant_url
+    try:
+        return f"home:{settings.vector_dir.relative_to(settings.data_home)}"
+    except ValueError:
+        return str(settings.vector_dir)
+
+
 def trained_key(settings: Settings) -> str:
+    return f"vectors_trained:{store_key(settings)}"
+
+
+def _legacy_trained_key(settings: Settings) -> str:
+    # What this record was keyed by before ``store_key``: data homes from then stay trained.
     return f"vectors_trained:{settings.qdrant_url or settings.vector_dir}"
 
 
-def mark_trained(engine: Engine, settings: Settings, report: TrainReport) -> None:
+def mark_trained(
+    engine: Engine, settings: Settings, report: TrainReport, *, generation: int = 0
+) -> None:
+    """Note that ``generation`` of the store holds a complete build, and what it learned
+    from: the model refresh counts new playlists from this record (without it, playlists
+    ingested before the first refresh check would never count)."""
+    # Imported here: the model refresh builds on this module.
+    from wavelength.model_refresh import TrainedOn, catalog_size, meta_key, write_trained
+
+    now = datetime.now(UTC)
     with engine.begin() as conn:
         catalog.set_meta(
-            conn=conn,
-            key=trained_key(settings),
-            value=f"{datetime.now(UTC).isoformat()} {report.tracks} tracks",
+            conn=conn, key=trained_key(settings), value=f"{now.isoformat()} {report.tracks} tracks"
         )
+        trained = TrainedOn(generation, catalog_size(conn=conn), now, report.cf_model)
+        write_trained(conn=conn, key=meta_key(settings), trained=trained)
 
 
 def needs_training(engine: Engine, store: VectorStore, settings: Settings) -> bool:
@@ -51,7 +78,10 @@ def needs_training(engine: Engine, store: VectorStore, settings: Settings) -> bo
     with engine.connect() as conn:
         if catalog.count_catalog(conn=conn).tracks == 0:
             return False
-        marked = catalog.get_meta(conn=conn, key=trained_key(settings)) is not None
+        marked = any(
+            catalog.get_meta(conn=conn, key=key) is not None
+            for key in (trained_key(settings), _legacy_trained_key(settings))
+        )
     info = store.info(CollectionName.TRACKS)
     return not (marked and info is not None and info.points > 0)
 
@@ -92,7 +122,9 @@ class Warmup:
                     echo=lambda _: None, batch_size=WARMUP_BATCH,
                     report=warmup.report, should_stop=warmup._stop.is_set,
                 )  # fmt: skip
-                mark_trained(engine, settings, warmup.report)
+                mark_trained(
+                    engine, settings, warmup.report, generation=getattr(store, "generation", 0)
+                )
                 on_ready()
                 echo("The catalog's vectors are ready: " + warmup.report.summary().splitlines()[0])
             except TrainingStopped:

@@ -3,8 +3,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from jobs.wiring import resume_pushes, scheduled_jobs, worker_id
-from wavelength.domain import UserId
+from sqlalchemy.engine import Engine
+
+from jobs.wiring import refresh_model, resume_pushes, scheduled_jobs, worker_id
+from storage import accounts
+from storage.stations import get_or_create_user
+from wavelength.domain import UserId, UserPrefs
+from wavelength.model_refresh import Outcome, RefreshResult
 from wavelength.spotify_service import TryAgainLater
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -50,3 +55,42 @@ def test_the_jobs_a_running_wavelength_schedules() -> None:
     )
     assert [j.name for j in with_mixes] == ["deliveries", "taste-centers"]
     assert ":" in worker_id()
+
+
+def test_the_model_refresh_is_scheduled_when_the_store_can_switch_generations() -> None:
+    none: Any = None
+    jobs = scheduled_jobs(
+        database=none, stations=none, chat=none, spotify=None, models=cast(Any, object())
+    )
+    assert [j.name for j in jobs] == ["deliveries", "model-refresh"]
+
+
+class Models:
+    """A refresher that reports what ``outcome`` says."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+    def run(self, *, force: bool = False) -> RefreshResult:
+        return RefreshResult(self.outcome, 1, "forced" if force else "test")
+
+
+class Mixes:
+    def __init__(self) -> None:
+        self.fitted: list[UserId] = []
+
+    def mixes(self, user: UserId) -> list[object]:
+        self.fitted.append(user)
+        return []
+
+
+def test_after_a_swap_todays_taste_centers_are_fitted_again(sqlite_engine: Engine) -> None:
+    with sqlite_engine.begin() as conn:
+        user = get_or_create_user(conn=conn, provider="test", external_id="1", display_name=None)
+        prefs = UserPrefs(time_zone="UTC", delivery_minute=8 * 60, daily=True)
+        accounts.put_prefs(conn=conn, user=user, prefs=prefs, now=NOW)
+    mixes = Mixes()
+    kept = refresh_model(sqlite_engine, cast(Any, Models(Outcome.NOT_DUE)), cast(Any, mixes))
+    assert kept.outcome is Outcome.NOT_DUE and mixes.fitted == []
+    swapped = refresh_model(sqlite_engine, cast(Any, Models(Outcome.SWAPPED)), cast(Any, mixes))
+    assert swapped.outcome is Outcome.SWAPPED and mixes.fitted == [user]
