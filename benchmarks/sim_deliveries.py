@@ -7,7 +7,8 @@ the fake Telegram Bot API and the fake Spotify from ``tests/support``. Telegram'
 their shape (1 message/s per chat, 30/s overall) but run ``--speed`` times faster, on both
 sides; so do the Spotify service's pauses. Faults, at random: listeners who blocked the bot
 (403), 429s (short ones the limiter waits out, long ones the runner defers), 500s and
-timeouts on both fakes (Spotify's 5xx sometimes after it applied the change). Then:
+timeouts on both fakes (Spotify's 5xx sometimes after it applied the change; Telegram's
+timeouts sometimes after the message arrived). Then:
 
 1. the first round's task is cancelled midway (the process is killed);
 2. a fresh runner (another worker id, the clock past the claim lease) runs the next round,
@@ -51,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select
 
+from bot.gate import SendGate
 from bot.telegram import RateLimits, TelegramFrontend
 from jobs.delivery import ChatAndSpotify, StationPicks
 from jobs.runner import DeliveryRunner, RoundReport
@@ -118,6 +120,11 @@ class Figures:
     deferred: int = 0  # FAILED outcomes over all rounds (each retried in a later round)
     unknown_arrived: int = 0
     unknown_missing: int = 0
+    # Of those: settled UNKNOWN because a request got no answer (rather than a killed worker).
+    no_answer_arrived: int = 0
+    no_answer_missing: int = 0
+    # Unknown, nothing arrived, and Telegram was never even asked: killed while it waited.
+    unknown_never_asked: int = 0
     spotify_ok: int = 0
     spotify_wrong: int = 0
     spotify_missing: int = 0
@@ -132,19 +139,21 @@ class Figures:
 
 class ChaoticTelegram(FakeTelegram):
     """The fake Bot API on a bad day: a share of sendMessage calls get a 429 (short, or
-    longer than our limiter waits), a 500, or no answer within the client's timeout (the
-    client gives up and closes the connection; the fake's handler is cancelled with it)."""
+    longer than our limiter waits), a 500, or no answer within the client's timeout: either
+    before Telegram took the message ("timeout": the client gives up and closes the
+    connection, the fake's handler is cancelled with it) or after ("timeout, taken": the
+    message is in the chat, the answer comes too late)."""
 
     def __init__(self, *, rng: random.Random, rate: float, stall: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rng, self.rate, self.stall = rng, rate, stall
         self.injected: Counter[str] = Counter()
 
-    async def _apply_faults(self, method: str, params: dict[str, Any]) -> None:
-        await super()._apply_faults(method, params)
+    async def _apply_faults(self, method: str, params: dict[str, Any]) -> float:
+        late = await super()._apply_faults(method, params)
         if method != "sendMessage" or self.rng.random() >= self.rate:
-            return
-        kind = self.rng.choice(("429", "429 long", "500", "timeout"))
+            return late
+        kind = self.rng.choice(KINDS)
         self.injected[f"telegram {kind}"] += 1
         if kind == "429":
             raise ApiError(429, "Too Many Requests: retry after 1", 1)
@@ -152,7 +161,13 @@ class ChaoticTelegram(FakeTelegram):
             raise ApiError(429, "Too Many Requests: retry after 90", 90)
         if kind == "500":
             raise ApiError(500, "Internal Server Error")
+        if kind == "timeout, taken":
+            return self.stall
         await asyncio.sleep(self.stall)
+        return late
+
+
+KINDS = ("429", "429 long", "500", "timeout", "timeout, taken")
 
 
 def spotify_chaos(
@@ -191,10 +206,14 @@ class NaiveRunner:
         async def one(d: Any) -> None:
             async with gate:
                 with contextlib.suppress(Exception):
-                    await self._sender.send(d, made.get(d.user))
+                    await self._sender.send(d, made.get(d.user), SendGate(_always))
 
         await asyncio.gather(*(one(d) for d in due))
         return RoundReport(due=len(due), claimed=len(due))
+
+
+async def _always() -> bool:
+    return True  # no ledger: nothing to mark, nothing to refuse
 
 
 def spotify_track_id(track: TrackId) -> str:
@@ -266,8 +285,8 @@ def round_line(name: str, report: RoundReport | None) -> str:
         return f"{name}: stood down (lease held)"
     return (
         f"{name}: due {report.due}, claimed {report.claimed}, sent {report.sent}, "
-        f"skipped {report.skipped}, failed {report.failed}, settled unknown "
-        f"{report.settled_unknown}"
+        f"skipped {report.skipped}, failed {report.failed}, unknown (no answer) "
+        f"{report.unknown}, settled unknown {report.settled_unknown}"
     )
 
 
@@ -331,12 +350,15 @@ def tally(
         rows = {
             r.user_id: r
             for r in conn.execute(
-                select(DeliveryRow.user_id, DeliveryRow.status, DeliveryRow.attempts).where(
+                select(
+                    DeliveryRow.user_id, DeliveryRow.status, DeliveryRow.attempts, DeliveryRow.note
+                ).where(
                     DeliveryRow.kind == DAILY,
                     DeliveryRow.user_id.in_([x.user for x in listeners]),
                 )
             )
         }
+    asked = {p.get("chat_id") for m, p in tg.requests if m == "sendMessage"}
     for x in listeners:
         sent = tg.sent.get(x.chat, [])
         figures.messages += len(sent)
@@ -349,10 +371,14 @@ def tally(
         if status is Status.SENT and row is not None and row.attempts > 1:
             figures.sent_after_deferral += 1
         if status is Status.UNKNOWN:
+            no_answer = row is not None and (row.note or "").startswith("no answer")
             if headers:
                 figures.unknown_arrived += 1
+                figures.no_answer_arrived += no_answer
             else:
                 figures.unknown_missing += 1
+                figures.no_answer_missing += no_answer
+                figures.unknown_never_asked += x.chat not in asked
         if headers:
             figures.got_picks += 1
         if len(headers) > 1:
@@ -367,8 +393,11 @@ def tally(
         intended = [spotify_uri[f.group(0)] for f in found if f]
         playlists = [p for p in fake.owned(x.spotify) if p.name == PLAYLIST]
         full = len(cards) == figures.cards_expected
+        # A send whose last message got no answer is "partly delivered" in the ledger (and
+        # not pushed) even when that message did arrive: the sender couldn't know.
+        partly = row is not None and (row.note or "").startswith("partly")
         if not playlists:
-            if full and status is Status.SENT:
+            if full and status is Status.SENT and not partly:
                 figures.spotify_missing += 1
         elif len(playlists) == 1 and playlists[0].uris == intended:
             figures.spotify_ok += 1
@@ -492,15 +521,21 @@ def table(cfg: SimConfig, f: Figures) -> str:
         ("received their picks", f"{f.got_picks:,}"),
         ("… of them cut short after the header (ledger: sent, partly)", f.partial),
         ("ledger: sent", f"{led['sent']:,}"),
-        ("deferred (failed: 429 over 60 s, 500, timeout), retried later", f.deferred),
+        ("deferred (failed: 429 over 60 s, 500, nothing left), retried later", f.deferred),
         ("ledger: sent on a later attempt (deferred, or claim taken over)", f.sent_after_deferral),
         ("ledger: skipped, blocked the bot", led["skipped (blocked)"]),
         ("ledger: skipped, other", led["skipped"]),
-        ("ledger: unknown (killed mid-send), picks arrived", f.unknown_arrived),
-        ("ledger: unknown (killed mid-send), nothing arrived", f.unknown_missing),
+        ("ledger: unknown (killed mid-send), picks arrived",
+         f.unknown_arrived - f.no_answer_arrived),
+        ("ledger: unknown (killed mid-send), nothing arrived",
+         f.unknown_missing - f.no_answer_missing),
+        ("… of all unknown and nothing arrived: Telegram never asked (killed while queued)",
+         f.unknown_never_asked),
+        ("ledger: unknown (a request got no answer), picks arrived", f.no_answer_arrived),
+        ("ledger: unknown (a request got no answer), nothing arrived", f.no_answer_missing),
         ("ledger: failed / claimed / sending, left over",
          led["failed"] + led["claimed"] + led["sending"]),
-        ("in flight when round 1 was killed", f.killed_in_flight),
+        ("in flight (sending) when round 1 was killed", f.killed_in_flight),
         ("Spotify playlists holding exactly the cards sent", f.spotify_ok),
         ("Spotify playlists wrong (other tracks, or two playlists)", f.spotify_wrong),
         ("Spotify playlists missing after a full delivery", f.spotify_missing),

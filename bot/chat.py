@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot import render
 from bot.conversation import Reply
+from bot.gate import NotSent
 from bot.throttle import Throttle
 from storage import chat_cards
 from wavelength.domain import Reaction, UserId
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bot.conversation import Conversation
+    from bot.gate import SendGate
     from wavelength.accounts import AccountService
     from wavelength.stations import Batch, Card, StationService
 
@@ -80,16 +82,22 @@ class Delivered:
     # Messages that went out before a failure: a retry would repeat them, so a delivery
     # that got this far counts as made (and says what was missing).
     sent: int = 0
+    # A request left and no answer came back (a timeout, a dropped connection): the platform
+    # may have shown it, so sending it again could make a second copy.
+    in_doubt: bool = False
 
 
 class Outbox(Protocol):
     """A frontend's way to message a person first (a DM / private chat), for scheduled
     deliveries and confirmations that arrive outside a conversation. Batches are sent as
-    cards that take reactions, like any reply."""
+    cards that take reactions, like any reply. ``gate``, when given, is opened right before
+    each request leaves for the platform (after any wait for the rate limits)."""
 
     platform: str
 
-    async def send(self, account: str, replies: Sequence[Reply]) -> Delivered: ...
+    async def send(
+        self, account: str, replies: Sequence[Reply], *, gate: SendGate | None = None
+    ) -> Delivered: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,9 +300,12 @@ class ChatEngine:
     def unregister_outbox(self, platform: str) -> None:
         self._outboxes.pop(platform, None)
 
-    async def message(self, user: UserId, replies: Sequence[Reply]) -> Delivered:
+    async def message(
+        self, user: UserId, replies: Sequence[Reply], *, gate: SendGate | None = None
+    ) -> Delivered:
         """Send ``replies`` to ``user`` on the account they last wrote from whose frontend is
-        running; the next account when one turns out unreachable."""
+        running; the next account when one turns out unreachable. ``gate`` goes with them to
+        the frontend (``bot.gate``); its refusal (``NotSent``) is raised, not reported."""
         contacts = await self._run(self._accounts.contacts, user) or []
         tried = False
         for platform, account in contacts:
@@ -303,7 +314,9 @@ class ChatEngine:
                 continue
             tried = True
             try:
-                result = await outbox.send(account, replies)
+                result = await outbox.send(account, replies, gate=gate)
+            except NotSent:
+                raise
             except Exception as exc:
                 log.exception("messaging user %s on %s failed", user, platform)
                 return Delivered(ok=False, platform=platform, note=type(exc).__name__)

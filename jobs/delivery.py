@@ -25,6 +25,7 @@ from wavelength.stations import Batch
 
 if TYPE_CHECKING:
     from bot.chat import Delivered
+    from bot.gate import SendGate
     from wavelength.domain import TrackId, UserId
     from wavelength.spotify_service import PushReport
 
@@ -42,7 +43,9 @@ class PicksSource(Protocol):
 
 
 class Messenger(Protocol):
-    async def message(self, user: UserId, replies: Sequence[Reply]) -> Delivered: ...
+    async def message(
+        self, user: UserId, replies: Sequence[Reply], *, gate: SendGate | None = None
+    ) -> Delivered: ...
 
 
 class PlaylistSink(Protocol):
@@ -135,7 +138,10 @@ class ChatAndSpotify:
         self._spotify = spotify
         self._clock = clock
 
-    async def send(self, due: Due, content: object) -> Outcome:
+    async def send(self, due: Due, content: object, gate: SendGate) -> Outcome:
+        """The chat message is the delivery: ``gate`` opens as its first request leaves.
+        One whose fate can't be known (no answer to a request that left) is UNKNOWN: the
+        person may have it, so it is reported, never sent again."""
         if isinstance(content, Batch):
             late = "☀️ Yesterday's picks, a little late:"
             intro = late if due.late else "☀️ Today's picks for you:"
@@ -147,10 +153,12 @@ class ChatAndSpotify:
             playlist = ("nostalgia", "Wavelength · Nostalgia", ids)
         else:
             return Outcome(Status.SKIPPED, f"nothing to send for {due.kind}")
-        delivered = await self._chat.message(due.user, [reply])
+        delivered = await self._chat.message(due.user, [reply], gate=gate)
         if not delivered.ok and delivered.sent:
             # Part of it arrived; sending it all again would repeat that part.
             return Outcome(Status.SENT, f"partly delivered: {delivered.note}")
+        if not delivered.ok and delivered.in_doubt:
+            return Outcome(Status.UNKNOWN, f"no answer from {delivered.platform}: {delivered.note}")
         if delivered.unreachable:
             return Outcome(Status.SKIPPED, delivered.note or "can't be messaged")
         if not delivered.ok:

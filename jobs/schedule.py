@@ -5,6 +5,9 @@ weekday at the same time. A run that comes late (the process was down at deliver
 still delivers within ``GRACE``; past local midnight that is "yesterday's picks". Daylight
 saving: a wall-clock time skipped by a spring-forward is delivered just after the jump, and
 one repeated by a fall-back is delivered once (the ledger's key is the local date).
+
+``next_due`` is the same rule turned around: the next instant at which something falls due,
+stored per listener so that a round reads only those whose instant has come.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wavelength.domain import UserId, UserPrefs
@@ -61,7 +65,22 @@ def due_now(
                 yield Due(user, NOSTALGIA, day, at, late=day != today)
 
 
+def next_due(prefs: UserPrefs, now: datetime) -> datetime:
+    """The first delivery instant after ``now``: until then ``due_now`` finds nothing new
+    for these settings (the round stores it, and asks only for listeners it has passed)."""
+    now = now.astimezone(UTC)
+    today = now.astimezone(_zone(prefs.time_zone)).date()
+    for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
+        at = due_at(prefs, day)
+        if at > now:
+            return at
+    return due_at(prefs, today + timedelta(days=2))  # a zone that skipped a whole day
+
+
+@lru_cache(maxsize=1024)
 def _zone(name: str) -> ZoneInfo:
+    # Held here: ZoneInfo's own cache keeps only 8 zones strongly, and a round goes through
+    # dozens, each read from disk again once dropped.
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

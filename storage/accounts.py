@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, false, insert, select, true, update
 
 from storage._sql import dialect_insert, utc
 from storage.models import (
@@ -26,6 +26,7 @@ from storage.models import (
 from wavelength.domain import UserId, UserPrefs
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from sqlalchemy.engine import Connection
@@ -178,6 +179,47 @@ def opted_in(*, conn: Connection) -> list[tuple[UserId, UserPrefs]]:
     ]
 
 
+def due_candidates(*, conn: Connection, now: datetime) -> list[tuple[UserId, UserPrefs]]:
+    """Opted-in users whose stored next-due instant has come, or who have none yet (new or
+    changed settings): one range of ``ix_user_settings_next_due``, however many users
+    there are."""
+    s = _SETTINGS.c
+    opted = (s.daily == true(), s.paused == false())
+    columns = (s.user_id, s.time_zone, s.delivery_minute)
+    rows = [
+        *conn.execute(select(*columns).where(*opted, s.next_due_at.is_(None))),
+        *conn.execute(select(*columns).where(*opted, s.next_due_at <= utc(now))),
+    ]
+    return [(UserId(r.user_id), _opted_prefs(r.time_zone, r.delivery_minute)) for r in rows]
+
+
+def set_next_due(*, conn: Connection, due: Sequence[tuple[UserId, UserPrefs, datetime]]) -> None:
+    """Store when each user's next delivery falls due, unless their settings changed since
+    ``prefs`` were read (then the NULL that change left stays, and the next round looks)."""
+    if not due:
+        return
+    s = _SETTINGS.c
+    conn.execute(
+        update(_SETTINGS)
+        .where(
+            s.user_id == bindparam("u"),
+            s.time_zone == bindparam("zone"),
+            s.delivery_minute == bindparam("minute"),
+            s.daily == true(),
+            s.paused == false(),
+        )
+        .values(next_due_at=bindparam("at")),
+        [
+            {"u": u, "zone": p.time_zone, "minute": p.delivery_minute, "at": utc(at)}
+            for u, p, at in due
+        ],
+    )
+
+
+def _opted_prefs(time_zone: str, delivery_minute: int) -> UserPrefs:
+    return UserPrefs(time_zone=time_zone, delivery_minute=delivery_minute, daily=True)
+
+
 def put_prefs(*, conn: Connection, user: UserId, prefs: UserPrefs, now: datetime) -> None:
     values = {
         "time_zone": prefs.time_zone,
@@ -185,6 +227,7 @@ def put_prefs(*, conn: Connection, user: UserId, prefs: UserPrefs, now: datetime
         "daily": prefs.daily,
         "paused": prefs.paused,
         "updated_at": utc(now),
+        "next_due_at": None,  # the delivery round works it out again from these
     }
     conn.execute(
         dialect_insert(conn, _SETTINGS)

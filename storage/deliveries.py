@@ -7,22 +7,28 @@ serialises writers, PostgreSQL locks the row the UPDATE matches and re-checks it
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true, update
 
 from storage._sql import dialect_insert, utc
 from storage.models import Base, DeliveryRow, JobLeaseRow
-from wavelength.domain import UserId
+from wavelength.domain import UserId, UserPrefs
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 _DELIVERIES = Base.metadata.tables["deliveries"]
 _LEASES = Base.metadata.tables["job_leases"]
+_SETTINGS = Base.metadata.tables["user_settings"]
+MAX_ATTEMPTS = 5
+# One INSERT (or UPDATE) claims this many deliveries; well under SQLite's 32766 parameters.
+CLAIM_BATCH = 500
 
 
 class Status(StrEnum):
@@ -56,7 +62,7 @@ def claim(
     worker: str,
     now: datetime,
     lease: timedelta,
-    max_attempts: int = 5,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> Claim | None:
     """Claim (user, kind, day) for ``worker``; None when it is done, or someone else holds a
     live claim on it, or it has failed ``max_attempts`` times."""
@@ -104,9 +110,165 @@ def claim(
     return Claim(row.id, user, kind, day, row.attempts)
 
 
-def start_sending(*, conn: Connection, claim: Claim, worker: str) -> bool:
-    """Mark the claim as being sent; False when the worker lost it (its lease ran out and
-    another took over), in which case it must not send."""
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """A delivery to claim: (user, kind, local day) and when it fell due."""
+
+    user: UserId
+    kind: str
+    day: str
+    due_at: datetime
+
+
+def claim_many(
+    *,
+    conn: Connection,
+    wanted: Sequence[Wanted],
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> list[Claim]:
+    """``claim`` for many deliveries, a few statements per ``CLAIM_BATCH``: one INSERT of the
+    new rows (ON CONFLICT DO NOTHING RETURNING: exactly the rows this statement made), then
+    one UPDATE per (kind, day) taking over those whose claim or retry time has run out."""
+    claims: list[Claim] = []
+    for start in range(0, len(wanted), CLAIM_BATCH):
+        claims += _claim_batch(
+            conn, wanted[start : start + CLAIM_BATCH], worker, utc(now), lease, max_attempts
+        )
+    return claims
+
+
+def _claim_batch(
+    conn: Connection,
+    wanted: Sequence[Wanted],
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    max_attempts: int,
+) -> list[Claim]:
+    d = _DELIVERIES.c
+    until = now + lease
+    rows = [
+        {
+            "user_id": w.user, "kind": w.kind, "day": w.day, "status": Status.CLAIMED.value,
+            "attempts": 1, "claimed_by": worker, "claimed_until": until, "due_at": utc(w.due_at),
+        }
+        for w in wanted
+    ]  # fmt: skip
+    inserted = conn.execute(
+        dialect_insert(conn, _DELIVERIES)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(d.id, d.user_id, d.kind, d.day)
+    ).all()
+    claims = [Claim(r.id, UserId(r.user_id), r.kind, r.day, 1) for r in inserted]
+    made = {(r.user_id, r.kind, r.day) for r in inserted}
+    taken_over: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for w in wanted:
+        if (w.user, w.kind, w.day) not in made:
+            taken_over[(w.kind, w.day)].append(w.user)
+    for (kind, day), users in taken_over.items():
+        taken = conn.execute(
+            _DELIVERIES.update()
+            .where(
+                d.user_id.in_(users), d.kind == kind, d.day == day, _claimable(now, max_attempts)
+            )
+            .values(
+                status=Status.CLAIMED.value,
+                claimed_by=worker,
+                claimed_until=until,
+                attempts=d.attempts + 1,
+            )
+            .returning(d.id, d.user_id, d.attempts)
+        ).all()
+        claims += [Claim(r.id, UserId(r.user_id), kind, day, r.attempts) for r in taken]
+    return claims
+
+
+def _claimable(now: datetime, max_attempts: int) -> ColumnElement[bool]:
+    """A row another claim may take: claimed by a worker whose lease ran out, or failed
+    and past its retry time, and not tried too often."""
+    d = _DELIVERIES.c
+    return and_(
+        d.status.in_([Status.CLAIMED.value, Status.FAILED.value]),
+        d.claimed_until < now,
+        d.attempts < max_attempts,
+    )
+
+
+def retryable(
+    *, conn: Connection, now: datetime, since: datetime, max_attempts: int = MAX_ATTEMPTS
+) -> list[tuple[UserId, UserPrefs, str, str]]:
+    """Deliveries due since ``since`` that a claim may take again (a claim that ran out, a
+    failure past its retry time), with their opted-in users' settings; the round checks
+    they are still due. A range of ``ix_deliveries_status_due_at`` per status."""
+    d, s = _DELIVERIES.c, _SETTINGS.c
+    rows = conn.execute(
+        select(d.user_id, d.kind, d.day, s.time_zone, s.delivery_minute)
+        .join(_SETTINGS, s.user_id == d.user_id)
+        .where(
+            d.status.in_([Status.CLAIMED.value, Status.FAILED.value]),
+            d.due_at > utc(since),
+            d.claimed_until < utc(now),
+            d.attempts < max_attempts,
+            s.daily == true(),
+            s.paused == false(),
+        )
+    )
+    return [
+        (
+            UserId(r.user_id),
+            UserPrefs(time_zone=r.time_zone, delivery_minute=r.delivery_minute, daily=True),
+            r.kind,
+            r.day,
+        )
+        for r in rows
+    ]
+
+
+def held(
+    *,
+    conn: Connection,
+    keys: Sequence[tuple[UserId, str, str]],
+    now: datetime,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> dict[tuple[UserId, str, str], datetime | None]:
+    """Those of (user, kind, day) ``keys`` the ledger holds and no claim may take now, each
+    with when a claim may take it after all (a live claim or a failure waiting for its retry
+    time), or None when never (done, being sent, or tried too often)."""
+    d = _DELIVERIES.c
+    found: dict[tuple[UserId, str, str], datetime | None] = {}
+    wanted = set(keys)
+    users = sorted({u for u, _, _ in keys})
+    days = sorted({day for _, _, day in keys})
+    for start in range(0, len(users), CLAIM_BATCH):
+        rows = conn.execute(
+            select(d.user_id, d.kind, d.day, d.status, d.claimed_until, d.attempts).where(
+                d.user_id.in_(users[start : start + CLAIM_BATCH]),
+                d.day.in_(days),
+                not_(_claimable(utc(now), max_attempts)),
+            )
+        )
+        for r in rows:
+            key = (UserId(r.user_id), r.kind, r.day)
+            if key not in wanted:
+                continue
+            waiting = r.status in (Status.CLAIMED.value, Status.FAILED.value)
+            later = waiting and r.attempts < max_attempts and r.claimed_until is not None
+            found[key] = utc(r.claimed_until) if later else None
+    return found
+
+
+def start_sending(
+    *, conn: Connection, claim: Claim, worker: str, until: datetime | None = None
+) -> bool:
+    """Mark the claim as being sent (its lease renewed to ``until`` when given); False when
+    the worker lost it (its lease ran out and another took over): then it must not send."""
+    values: dict[str, object] = {"status": Status.SENDING.value}
+    if until is not None:
+        values["claimed_until"] = utc(until)
     result = conn.execute(
         update(DeliveryRow)
         .where(
@@ -114,7 +276,7 @@ def start_sending(*, conn: Connection, claim: Claim, worker: str) -> bool:
             DeliveryRow.claimed_by == worker,
             DeliveryRow.status == Status.CLAIMED.value,
         )
-        .values(status=Status.SENDING.value)
+        .values(**values)
     )
     return result.rowcount == 1
 

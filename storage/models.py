@@ -263,6 +263,8 @@ class UserSettingsRow(Base):
     """Per-user preferences set with /settings; a missing row means the defaults."""
 
     __tablename__ = "user_settings"
+    # The delivery round's "whose time has come": one range of opted-in listeners.
+    __table_args__ = (Index("ix_user_settings_next_due", "daily", "paused", "next_due_at"),)
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
@@ -272,6 +274,9 @@ class UserSettingsRow(Base):
     daily: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When the next delivery falls due (``jobs.schedule.next_due``), kept by the delivery
+    # round; NULL until a round has looked, and again whenever the settings change.
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ChatCardRow(Base):
@@ -366,7 +371,11 @@ class DeliveryRow(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("user_id", "kind", "day"),)
+    # The second: the round's look for claims that ran out and failures due a retry.
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "day"),
+        Index("ix_deliveries_status_due_at", "status", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(EVENT_ID, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

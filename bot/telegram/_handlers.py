@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from bot.chat import ChatEngine
     from bot.conversation import Reply
+    from bot.gate import SendGate
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
@@ -71,14 +72,25 @@ class Sender:
     Answering someone, a refused message is logged and skipped so the rest of the reply
     still goes out, and a private chat that blocked the bot is marked unreachable. Writing
     first (``strict``: the outbox's scheduled messages) every refusal ends the send and is
-    raised, for the caller to report; a blocked or unknown chat as ``Unreachable``.
+    raised, for the caller to report; a blocked or unknown chat as ``Unreachable``. A
+    ``gate`` goes with every request to the rate limiter, which opens it as the request
+    leaves (``bot.gate``).
     """
 
     def __init__(
-        self, bot: Bot, engine: ChatEngine, who: Who, chat: Chat, *, strict: bool = False
+        self,
+        bot: Bot,
+        engine: ChatEngine,
+        who: Who,
+        chat: Chat,
+        *,
+        strict: bool = False,
+        gate: SendGate | None = None,
     ) -> None:
         self._bot, self._engine, self._who, self._chat = bot, engine, who, chat
         self._strict = strict
+        # PTB's per-call argument for the rate limiter (an ExtBot with ours takes it).
+        self._limiter_args: dict[str, Any] = {} if gate is None else {"rate_limit_args": gate}
         self.sent = 0  # messages that went out
 
     async def typing(self) -> None:
@@ -153,7 +165,7 @@ class Sender:
         self, method: Callable[..., Awaitable[Message]], **kwargs: Any
     ) -> Message | None:
         try:
-            message = await method(chat_id=self._chat.id, **kwargs)
+            message = await method(chat_id=self._chat.id, **kwargs, **self._limiter_args)
         except Forbidden as exc:
             log.info("chat %s can't be written to: %s", self._chat.id, exc)
             if self._chat.type == ChatType.PRIVATE and not self._strict:

@@ -8,6 +8,10 @@ next message may go), the bot one more for the overall rate; a request reserves 
 before it waits, so concurrent handlers queue fairly without locks. A 429 that still comes is
 honoured: that chat (or, without a chat, the whole bot) waits ``retry_after`` and the call is
 retried a bounded number of times.
+
+A message we start (a scheduled delivery) comes with a ``SendGate`` as PTB's
+``rate_limit_args``: it is opened here, after the wait and right before the HTTP call, so the
+ledger says "sending" only once something is really about to leave.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.gate import SendGate
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +77,9 @@ class _Schedule:
         self.tat = max(self.tat, at + self.tolerance)
 
 
-class ChatRateLimiter(BaseRateLimiter[None]):
-    """Paces messages per chat and overall; retries after a 429 (bounded)."""
+class ChatRateLimiter(BaseRateLimiter[SendGate | None]):
+    """Paces messages per chat and overall; retries after a 429 (bounded). A request's
+    ``rate_limit_args`` may be a ``SendGate``, opened right before the request leaves."""
 
     def __init__(
         self,
@@ -103,12 +110,14 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: None,
+        rate_limit_args: SendGate | None,
     ) -> JSONResult:
         chat = _chat_of(data) if _paced(endpoint) else None
         attempt = 0
         while True:
             await self._turn(chat)
+            if rate_limit_args is not None:
+                await rate_limit_args.open()  # may refuse (NotSent): then nothing leaves
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.chat import COMMANDS, FLOOD, OOPS, ChatEngine, Delivered, Where, Who, reaction_of
 from bot.conversation import Reply
+from bot.gate import NotSent, SendGate
 from bot.throttle import Throttle
 from storage import feedback as fb
 from storage.models import IdentityRow
@@ -280,7 +281,11 @@ class Outbox:
         self.blocked = blocked
         self.sent: list[tuple[str, str]] = []
 
-    async def send(self, account: str, replies: Sequence[Reply]) -> Delivered:
+    async def send(
+        self, account: str, replies: Sequence[Reply], *, gate: SendGate | None = None
+    ) -> Delivered:
+        if gate is not None:
+            await gate.open()  # as a request leaves (a refusal is raised: NotSent)
         if account in self.blocked:
             return Delivered(ok=False, unreachable=True, platform=self.platform)
         self.sent += [(account, r.text) for r in replies]
@@ -313,6 +318,30 @@ def test_messages_go_to_the_account_last_written_from(chat_engine: ChatEngine) -
         (tg.account, "your picks"),
         (tg.account, "again"),
     ]
+
+
+def test_a_gate_goes_with_the_message_and_its_refusal_is_raised(chat_engine: ChatEngine) -> None:
+    who = person("telegram")
+    outbox = Outbox("telegram")
+    opened: list[str] = []
+
+    def gate(allow: bool) -> SendGate:
+        async def opening() -> bool:
+            opened.append("open")
+            return allow
+
+        return SendGate(opening)
+
+    async def scenario() -> Delivered:
+        await chat_engine.handle(who, "/help")
+        user = await chat_engine.user_of(who)
+        chat_engine.register_outbox(outbox)
+        with pytest.raises(NotSent):  # not swallowed into a Delivered: nothing may go out
+            await chat_engine.message(user, [Reply("stale")], gate=gate(False))
+        return await chat_engine.message(user, [Reply("your picks")], gate=gate(True))
+
+    assert run(scenario()).ok
+    assert opened == ["open", "open"] and outbox.sent == [(who.account, "your picks")]
 
 
 def test_where_they_wrote_is_written_once_not_on_every_message(

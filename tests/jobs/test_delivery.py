@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.chat import ChatEngine, Delivered, Who
 from bot.conversation import Reply
+from bot.gate import SendGate
 from jobs.delivery import RETRY, ChatAndSpotify, StationPicks
 from jobs.runner import DeliveryRunner
 from jobs.schedule import DAILY, NOSTALGIA, Due
@@ -29,7 +30,11 @@ class Outbox:
     def __init__(self) -> None:
         self.sent: list[tuple[str, Reply]] = []
 
-    async def send(self, account: str, replies: Sequence[Reply]) -> Delivered:
+    async def send(
+        self, account: str, replies: Sequence[Reply], *, gate: SendGate | None = None
+    ) -> Delivered:
+        if gate is not None:
+            await gate.open()
         self.sent += [(account, r) for r in replies]
         return Delivered(ok=True, platform=self.platform)
 
@@ -99,8 +104,14 @@ class Says:
     def __init__(self, delivered: Delivered) -> None:
         self.delivered = delivered
 
-    async def message(self, user: UserId, replies: Sequence[Reply]) -> Delivered:
+    async def message(
+        self, user: UserId, replies: Sequence[Reply], *, gate: SendGate | None = None
+    ) -> Delivered:
         return self.delivered
+
+
+async def _open() -> bool:
+    return True
 
 
 def test_how_a_send_ends_in_the_ledger(service: StationService, user: UserId) -> None:
@@ -111,7 +122,7 @@ def test_how_a_send_ends_in_the_ledger(service: StationService, user: UserId) ->
 
     def outcome(d: Delivered) -> tuple[Status, str | None, datetime | None]:
         sender = ChatAndSpotify(Says(d), None, clock=lambda: now)
-        o = asyncio.run(sender.send(due, batch))
+        o = asyncio.run(sender.send(due, batch, SendGate(_open)))
         return o.status, o.note, o.retry_at
 
     assert outcome(Delivered(ok=True, platform="telegram"))[:2] == (Status.SENT, "sent on telegram")
@@ -126,6 +137,9 @@ def test_how_a_send_ends_in_the_ledger(service: StationService, user: UserId) ->
     assert outcome(Delivered(ok=False, note="503"))[::2] == (Status.FAILED, now + RETRY)
     partly = outcome(Delivered(ok=False, note="503 after 3 messages were delivered", sent=3))
     assert partly[0] is Status.SENT and "partly" in (partly[1] or "")
+    # No answer to a request that left: maybe shown, so final and reported, never retried.
+    doubt = outcome(Delivered(ok=False, platform="telegram", note="TimedOut", in_doubt=True))
+    assert doubt == (Status.UNKNOWN, "no answer from telegram: TimedOut", None)
 
 
 def test_sunday_brings_the_nostalgia_mix_by_dm_and_to_spotify(
@@ -155,12 +169,14 @@ def test_sunday_brings_the_nostalgia_mix_by_dm_and_to_spotify(
     got: list[Reply] = []
 
     class Inbox:
-        async def message(self, who: UserId, replies: Sequence[Reply]) -> Delivered:
+        async def message(
+            self, who: UserId, replies: Sequence[Reply], *, gate: SendGate | None = None
+        ) -> Delivered:
             got.extend(replies)
             return Delivered(ok=True, platform="telegram")
 
     due = Due(user, NOSTALGIA, sunday.date(), sunday, late=False)
-    outcome = asyncio.run(ChatAndSpotify(Inbox(), playlists).send(due, mix))
+    outcome = asyncio.run(ChatAndSpotify(Inbox(), playlists).send(due, mix, SendGate(_open)))
     assert outcome.status is Status.SENT
     assert got[0].text.startswith("Your weekly nostalgia mix.") and "📼" in got[0].text
     assert sum(t.name in got[0].text for t in metal) >= 6  # what they played back then

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from jobs.runner import DeliveryRunner, Outcome
+from bot.gate import SendGate
+from jobs.runner import DeliveryRunner, Outcome, Sender
 from jobs.schedule import DAILY, Due
 from storage import accounts, deliveries
 from storage import stations as repo
@@ -32,7 +33,8 @@ class Picks:
 
 
 class Inbox:
-    """A sender that records what arrived; it can block a user or die mid-send."""
+    """A sender that records what arrived; it can block a user or die mid-send. Like the
+    real frontends it opens the gate as its (one) request leaves."""
 
     def __init__(self) -> None:
         self.got: list[tuple[UserId, str, str]] = []
@@ -40,8 +42,9 @@ class Inbox:
         self.crash_on: set[UserId] = set()
         self.fail_once: set[UserId] = set()
 
-    async def send(self, due: Due, content: object) -> Outcome:
+    async def send(self, due: Due, content: object, gate: SendGate) -> Outcome:
         await asyncio.sleep(0)
+        await gate.open()
         if due.user in self.crash_on:
             raise ConnectionResetError("killed mid-send")
         if due.user in self.blocked:
@@ -68,7 +71,7 @@ def users(engine: Engine, n: int) -> list[UserId]:
 
 def runner(
     engine: Engine,
-    inbox: Inbox,
+    inbox: Sender,
     *,
     worker: str = "w1",
     now: datetime = NOON,
@@ -196,3 +199,133 @@ def test_leases_expire_and_renew(engine: Engine, holder: str) -> None:
         assert deliveries.acquire_lease(conn=conn, name="x", holder=holder, now=later, ttl=ttl)
         deliveries.release_lease(conn=conn, name="x", holder=holder)
         assert deliveries.acquire_lease(conn=conn, name="x", holder="c", now=later, ttl=ttl)
+
+
+class Queued:
+    """A sender whose requests wait in a rate limiter's queue until ``go`` is set, then open
+    the gate and leave (as the Telegram limiter and the Discord trace do)."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+        self.waiting = 0
+        self.left: list[UserId] = []
+        self.answer = Outcome(Status.SENT)
+
+    async def send(self, due: Due, content: object, gate: SendGate) -> Outcome:
+        self.waiting += 1
+        await self.go.wait()
+        await gate.open()
+        self.left.append(due.user)
+        return self.answer
+
+
+def status(engine: Engine, user: UserId) -> Status | None:
+    with engine.connect() as conn:
+        return deliveries.status_of(conn=conn, user=user, kind=DAILY, day="2026-11-27")
+
+
+def test_killed_while_queued_it_stays_claimed_and_the_next_round_delivers_it_once(
+    engine: Engine,
+) -> None:
+    (person,) = users(engine, 1)
+    queue = Queued()
+
+    async def killed() -> None:
+        task = asyncio.create_task(runner(engine, queue).run_round())
+        while not queue.waiting:
+            await asyncio.sleep(0.001)
+        task.cancel()  # the process dies while the message waits for its turn
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(killed())
+    assert queue.left == [] and status(engine, person) is Status.CLAIMED
+    queue.go.set()
+    early = runner(engine, Inbox(), worker="w2", now=NOON + timedelta(minutes=5))
+    assert asyncio.run(early.run_round()).claimed == 0  # the dead worker's claim is live
+    later = NOON + timedelta(minutes=11)
+    inbox = Inbox()
+    report = asyncio.run(runner(engine, inbox, worker="w2", now=later).run_round())
+    assert (report.settled_unknown, report.sent) == (0, 1)
+    again = asyncio.run(runner(engine, inbox, worker="w2", now=later).run_round())
+    assert again.claimed == 0 and [u for u, _, _ in inbox.got] == [person]
+    assert status(engine, person) is Status.SENT
+
+
+def test_a_claim_taken_over_while_queued_is_not_sent_by_the_stalled_worker(
+    engine: Engine,
+) -> None:
+    (person,) = users(engine, 1)
+    stalled, inbox = Queued(), Inbox()
+
+    async def race() -> None:
+        first = asyncio.create_task(runner(engine, stalled).run_round())
+        while not stalled.waiting:
+            await asyncio.sleep(0.001)
+        # Another process, its clock past the stalled worker's claim, takes it over.
+        late = NOON + timedelta(minutes=11)
+        taken = await runner(engine, inbox, worker="w2", now=late).run_round()
+        assert taken.sent == 1
+        stalled.go.set()
+        report = await first
+        assert report.claimed == 1 and report.sent == 0  # the gate refused: nothing left
+
+    asyncio.run(race())
+    assert stalled.left == [] and [u for u, _, _ in inbox.got] == [person]
+    assert status(engine, person) is Status.SENT
+
+
+def test_a_send_that_got_no_answer_is_unknown_reported_and_never_repeated(
+    engine: Engine,
+) -> None:
+    (person,) = users(engine, 1)
+    queue = Queued()
+    queue.go.set()
+    queue.answer = Outcome(Status.UNKNOWN, "no answer from telegram: TimedOut")
+    report = asyncio.run(runner(engine, queue).run_round())
+    assert (report.sent, report.unknown, report.failed) == (0, 1, 0)
+    assert report.notes == [f"daily-picks for user {person}: no answer from telegram: TimedOut"]
+    assert status(engine, person) is Status.UNKNOWN
+    for minutes in (11, 60, 6 * 60):
+        later = runner(engine, queue, now=NOON + timedelta(minutes=minutes))
+        assert asyncio.run(later.run_round()).claimed == 0
+    assert queue.left == [person]
+
+
+class Broken:
+    """A sender that fails before anything leaves (the gate is never opened)."""
+
+    async def send(self, due: Due, content: object, gate: SendGate) -> Outcome:
+        raise RuntimeError("the renderer broke")
+
+
+def test_a_failure_before_anything_left_is_tried_again_later(engine: Engine) -> None:
+    (person,) = users(engine, 1)
+    first = asyncio.run(runner(engine, Broken()).run_round())
+    assert first.failed == 1 and status(engine, person) is Status.FAILED
+    inbox = Inbox()
+    retry = asyncio.run(runner(engine, inbox, now=NOON + timedelta(minutes=11)).run_round())
+    assert retry.sent == 1 and [u for u, _, _ in inbox.got] == [person]
+
+
+def test_many_claims_at_once_are_exact_under_a_race(engine: Engine) -> None:
+    people = users(engine, 30)
+    wanted = [deliveries.Wanted(u, DAILY, "2026-11-27", NOON) for u in people]
+    lease = timedelta(minutes=10)
+    with engine.begin() as conn:
+        mine = deliveries.claim_many(
+            conn=conn, wanted=wanted[:20], worker="a", now=NOON, lease=lease
+        )
+    with engine.begin() as conn:
+        theirs = deliveries.claim_many(conn=conn, wanted=wanted, worker="b", now=NOON, lease=lease)
+    assert sorted(c.user for c in mine) == sorted(people[:20])
+    assert sorted(c.user for c in theirs) == sorted(people[20:])  # only what was free
+    assert all(c.attempts == 1 for c in mine + theirs)
+    # Past a's lease, b takes a's claims over (a second attempt); finished rows stay put.
+    with engine.begin() as conn:
+        deliveries.finish(conn=conn, claim=mine[0], worker="a", status=Status.SENT, now=NOON)
+        later = deliveries.claim_many(
+            conn=conn, wanted=wanted, worker="b", now=NOON + lease * 2, lease=lease
+        )
+    assert len(later) == 29 and mine[0].user not in {c.user for c in later}
+    assert {c.attempts for c in later if c.user in people[:20]} == {2}

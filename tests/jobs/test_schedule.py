@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from jobs.schedule import DAILY, NOSTALGIA, due_at, due_now
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobs.schedule import DAILY, NOSTALGIA, due_at, due_now, next_due
 from wavelength.domain import UserId, UserPrefs
 
 BERLIN_8 = UserPrefs(time_zone="Europe/Berlin", delivery_minute=8 * 60, daily=True)
@@ -52,3 +55,43 @@ def test_a_time_skipped_by_daylight_saving_is_delivered_after_the_jump() -> None
     prefs = UserPrefs(time_zone="Europe/Berlin", delivery_minute=2 * 60 + 30, daily=True)
     at = due_at(prefs, date(2026, 3, 29))
     assert at == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+ZONES = (
+    "UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",
+    "Pacific/Apia", "America/St_Johns", "America/Santiago", "Not/AZone",
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    minute=st.integers(0, 24 * 60 - 1),
+    now=st.datetimes(
+        min_value=datetime(2011, 12, 25), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)
+    ),
+)
+def test_next_due_is_the_first_delivery_instant_after_now(
+    zone: str, minute: int, now: datetime
+) -> None:
+    prefs = UserPrefs(time_zone=zone, delivery_minute=minute, daily=True)
+    at = next_due(prefs, now)
+    assert at > now
+    # It is a delivery instant: due_now finds that day due from that moment on ...
+    assert any(d.due_at == at for d in due_now([(UserId(1), prefs)], at))
+    # ... and no day's delivery instant lies between now and it.
+    local = now.date()
+    days = (local + timedelta(days=n) for n in range(-3, 4))
+    assert not any(now < due_at(prefs, day) < at for day in days)
+
+
+def test_next_due_across_daylight_saving() -> None:
+    berlin_0230 = UserPrefs(time_zone="Europe/Berlin", delivery_minute=2 * 60 + 30, daily=True)
+    # Spring forward (29 March): 02:30 doesn't exist; it is delivered at 03:30 (01:30 UTC).
+    assert next_due(berlin_0230, datetime(2026, 3, 28, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 3, 29, 1, 30, tzinfo=UTC
+    )
+    # Fall back (25 October): 02:30 comes twice; the first one counts, once.
+    first = next_due(berlin_0230, datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
+    assert first == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert next_due(berlin_0230, first) == datetime(2026, 10, 26, 1, 30, tzinfo=UTC)

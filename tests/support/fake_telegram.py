@@ -5,7 +5,8 @@ PTB (or any client) talks to it over HTTP exactly as to api.telegram.org: ``POST
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code", "description",
 "parameters"}``. Tests play the people: they inject text messages, button presses and native
 reactions as updates, read back what the bot sent, and switch on the platform's bad days
-(429 flood waits, a user who blocked the bot, 400s, 500s, slow answers).
+(429 flood waits, a user who blocked the bot, 400s, 500s, slow answers, and answers that
+come after the client's timeout for messages that did arrive).
 
 What Telegram enforces and a test can observe is enforced here too: message length, the
 64-byte callback data, "message is not modified", answering a callback query once, the fixed
@@ -153,6 +154,7 @@ class _Fault:
     error: ApiError | None = None
     delay: float = 0.0
     after: int = 0  # matching calls to let through first
+    late: bool = False  # carried out at once, answered after ``delay``
 
 
 class FakeTelegram:
@@ -354,6 +356,15 @@ class FakeTelegram:
         """The next ``times`` calls of ``method`` (to ``chat``) answer after ``seconds``."""
         self._faults.append(_Fault(method, chat and chat["id"], times, delay=seconds))
 
+    def answer_late(
+        self, method: str, seconds: float, *, times: int = 1, chat: JSON | None = None
+    ) -> None:
+        """The next ``times`` calls of ``method`` (to ``chat``) are carried out at once, as
+        Telegram took them (the message is in the chat), and answered only after
+        ``seconds``: a client whose timeout is shorter gives up on a message that arrived.
+        (``slow`` is the other case: no answer, and nothing done.)"""
+        self._faults.append(_Fault(method, chat and chat["id"], times, delay=seconds, late=True))
+
     def route_webhooks_to(self, base: str) -> None:
         """A reverse proxy in front of the bot: Telegram posts to the public HTTPS URL, the
         proxy forwards the same path to ``base``."""
@@ -394,7 +405,7 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return _error(ApiError(401, "Unauthorized"))
         try:
-            await self._apply_faults(method, params)
+            late = await self._apply_faults(method, params)
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -403,9 +414,14 @@ class FakeTelegram:
             return _error(exc)
         finally:
             self._changed.set()
+        if late:
+            # Done already; a client that gives up now cancels only the answer.
+            await asyncio.sleep(late)
         return web.json_response({"ok": True, "result": result})
 
-    async def _apply_faults(self, method: str, params: JSON) -> None:
+    async def _apply_faults(self, method: str, params: JSON) -> float:
+        """Raises or stalls before the call is carried out; returns how long to hold its
+        answer back afterwards (0: answer at once)."""
         for fault in self._faults:
             if fault.method != method or fault.times <= 0:
                 continue
@@ -415,11 +431,14 @@ class FakeTelegram:
                 fault.after -= 1
                 continue
             fault.times -= 1
+            if fault.late:
+                return fault.delay
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.error is not None:
                 raise fault.error
-            return
+            return 0.0
+        return 0.0
 
     def _push(self, update: JSON) -> bool:
         kind = next(iter(update))

@@ -259,3 +259,23 @@ def test_uploads_are_multipart_and_refused_where_discord_refuses_them() -> None:
             assert fake.unhandled == []
 
     play(scenario)
+
+
+def test_a_late_fault_posts_the_message_and_answers_after_the_client_gave_up() -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake, aiohttp.ClientSession() as http:
+            ana = fake.new_user("ana")
+            channel = fake._open_dm(ana)
+            url = f"{fake.api_base}/channels/{channel}/messages"
+            fake.fault("POST", r"/messages$", late=1.0)
+            with pytest.raises(TimeoutError):
+                timeout = aiohttp.ClientTimeout(total=0.3)
+                await http.post(url, json={"content": "picks"}, headers=AUTH, timeout=timeout)
+            [posted] = fake.channel_messages(channel)  # taken, though never answered in time
+            assert posted["content"] == "picks"
+            assert [r.status for r in fake.requests if r.path.endswith("/messages")] == [0]
+            async with http.post(url, json={"content": "next"}, headers=AUTH) as answer:
+                assert answer.status == 200  # one fault, then on time again
+            await fake.until(lambda: fake.requests[0].status == 200, timeout=2.0)
+
+    play(scenario)

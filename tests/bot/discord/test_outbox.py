@@ -3,14 +3,21 @@ the fake Discord with the real bot; and what Discord's refusals become."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime
+
+import discord
+import pytest
 
 from bot.chat import ChatEngine, Delivered, Who
 from bot.conversation import Reply
+from bot.discord import WavelengthBot
+from bot.gate import NotSent, SendGate
 from storage import accounts
 from storage import feedback as fb
 from tests.bot.discord.conftest import note, play, running
-from tests.support.fake_discord import FakeDiscord, Json, fake_discord
+from tests.support.fake_discord import FakeDiscord, FakeUser, Json, RequestRecord, fake_discord
 from tests.support.world import World
 from wavelength.domain import Reaction, UserId
 
@@ -231,5 +238,99 @@ def test_a_failure_halfway_says_what_went_out_and_those_cards_still_count(
             with world.engine.connect() as conn:
                 [loved] = fb.recent_feedback(conn=conn, user=user)
             assert loved.reaction is Reaction.LOVE
+
+    play(scenario)
+
+
+# -- a scheduled delivery's gate, and timeouts ------------------------------------------------
+
+
+class Gate:
+    """A delivery's ``SendGate`` that records when it opened (and may refuse)."""
+
+    def __init__(self, fake: FakeDiscord, *, allow: bool = True) -> None:
+        self.opened_after: list[int] = []  # message requests the fake had seen by then
+        self.gate = SendGate(self._open)
+        self._fake, self._allow = fake, allow
+
+    async def _open(self) -> bool:
+        self.opened_after.append(len(posts(self._fake)))
+        return self._allow
+
+
+def posts(fake: FakeDiscord) -> list[RequestRecord]:
+    return [r for r in fake.requests if r.method == "POST" and r.path.endswith("/messages")]
+
+
+async def spend_the_bucket(
+    fake: FakeDiscord, bot: WavelengthBot, user: FakeUser, *, seconds: float
+) -> asyncio.Task[discord.Message]:
+    """One request per DM channel per ``seconds``, and a message that spends it: discord.py
+    sleeps the bucket off (inside that send, which is returned running) and holds every
+    other message to the channel back meanwhile."""
+    fake.rate_limit = (1, seconds)
+    channel = await bot.create_dm(discord.Object(user.id))
+    seen = len(posts(fake))
+    linked = asyncio.create_task(channel.send("Linked to Spotify ✓"))
+    await fake.until(lambda: len(posts(fake)) > seen)
+    return linked
+
+
+def test_the_gate_opens_once_as_the_first_message_leaves_after_discord_pys_wait(
+    chat_engine: ChatEngine,
+) -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake, running(fake, chat_engine) as bot:
+            ana = fake.new_user("ana")
+            account = str(ana.id)
+            picks = await wrote(chat_engine, account)
+            user = await user_of(chat_engine, account)
+            linked = await spend_the_bucket(fake, bot, ana, seconds=2.0)
+            before = len(posts(fake))
+            # Her DM channel's bucket is spent: discord.py holds the next message back.
+            gate = Gate(fake)
+            sending = asyncio.create_task(bot.outbox.send(account, [picks], gate=gate.gate))
+            await asyncio.sleep(0.5)
+            assert gate.opened_after == [] and len(posts(fake)) == before  # still waiting
+            sending.cancel()  # the process dies: nothing left, the gate never opened
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
+            assert gate.gate.opened is False and len(dms(fake, account)) == 1
+            fake.rate_limit = (1000, 1.0)
+            await linked
+            gate = Gate(fake)
+            assert (await chat_engine.message(user, [picks], gate=gate.gate)).ok
+            assert gate.opened_after == [before]  # once, right before the header went
+            assert len(dms(fake, account)) == 1 + 6
+            refused = Gate(fake, allow=False)  # a claim taken over meanwhile
+            with pytest.raises(NotSent):
+                await chat_engine.message(user, [picks], gate=refused.gate)
+            assert len(dms(fake, account)) == 1 + 6
+
+    play(scenario)
+
+
+def test_a_timeout_is_in_doubt_only_when_a_message_left_without_an_answer(
+    chat_engine: ChatEngine,
+) -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake, running(fake, chat_engine) as bot:
+            ana = fake.new_user("ana")
+            account = str(ana.id)
+            picks = await wrote(chat_engine, account)
+            user = await user_of(chat_engine, account)
+            bot.outbox.timeout = 0.5
+            # Discord posts the header and answers after the client has given up.
+            fake.fault("POST", MESSAGES, late=1.5)
+            late = await chat_engine.message(user, [picks], gate=Gate(fake).gate)
+            assert not late.ok and late.in_doubt and late.sent == 0
+            assert late.note == "TimeoutError"
+            assert len(dms(fake, account)) == 1  # it did arrive
+            # Timed out while discord.py still held it back: nothing left, safe to retry.
+            linked = await spend_the_bucket(fake, bot, ana, seconds=3.0)
+            queued = await chat_engine.message(user, [picks], gate=Gate(fake).gate)
+            assert not queued.ok and not queued.in_doubt and queued.note == "TimeoutError"
+            await linked
+            assert len(dms(fake, account)) == 2
 
     play(scenario)

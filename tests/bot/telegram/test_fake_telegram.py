@@ -18,7 +18,7 @@ from telegram import (
     Message,
     ReactionTypeEmoji,
 )
-from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from tests.support.fake_telegram import FakeTelegram, Limits, png
 
@@ -262,5 +262,22 @@ def test_switchable_faults() -> None:
             started = time.monotonic()
             await bot.get_me()
             assert time.monotonic() - started >= 0.3
+
+    run(go())
+
+
+def test_an_answer_after_the_clients_timeout_for_a_message_that_arrived() -> None:
+    async def go() -> None:
+        async with FakeTelegram() as tg, Bot(tg.token, base_url=tg.base_url) as bot:
+            chat = tg.private(tg.user("Ana"))
+            tg.answer_late("sendMessage", 1.0, chat=chat)
+            with pytest.raises(TimedOut):
+                await bot.send_message(chat["id"], "your picks", read_timeout=0.3)
+            assert tg.texts(chat) == ["your picks"]  # Telegram took it
+            tg.slow("sendMessage", 1.0, chat=chat)  # the other case: no answer, nothing done
+            with pytest.raises(TimedOut):
+                await bot.send_message(chat["id"], "again", read_timeout=0.3)
+            await asyncio.sleep(1.0)
+            assert tg.texts(chat) == ["your picks"]
 
     run(go())

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
+from bot.gate import NotSent, SendGate
 from bot.telegram import ChatRateLimiter, RateLimits
 
 
@@ -210,3 +211,47 @@ def test_limits_are_validated() -> None:
         RateLimits(per_chat_per_s=0)
     with pytest.raises(ValueError, match="burst"):
         RateLimits(burst=0)
+
+
+def test_a_gate_opens_after_the_wait_right_before_the_request_and_can_stop_it() -> None:
+    time = VirtualTime()
+    rl = limiter(time, RateLimits(per_chat_per_s=1.0, burst=1))
+    events: list[tuple[str, float]] = []
+
+    def gate(name: str, allow: bool = True) -> SendGate:
+        async def opening() -> bool:
+            events.append((f"{name} opens", time.now))
+            return allow
+
+        return SendGate(opening)
+
+    async def request(name: str, through: SendGate | None) -> str:
+        async def call(**_: Any) -> str:
+            events.append((f"{name} leaves", time.now))
+            return name
+
+        try:
+            result = await rl.process_request(call, (), {}, "sendMessage", {"chat_id": 7}, through)
+        except NotSent:
+            return f"{name} not sent"
+        return str(result)
+
+    first, second = gate("first"), gate("second")
+    results = time.run(
+        request("reply", None),  # takes the chat's slot: the others wait their turn
+        request("first", first),
+        request("first again", first),  # the same delivery's next message: opened already
+        request("second", second),
+        request("refused", gate("refused", allow=False)),
+    )
+    assert results == ["reply", "first", "first again", "second", "refused not sent"]
+    start = 1000.0
+    assert events == [
+        ("reply leaves", start),
+        ("first opens", start + 1),  # after its wait, not when it was queued
+        ("first leaves", start + 1),
+        ("first again leaves", start + 2),
+        ("second opens", start + 3),
+        ("second leaves", start + 3),
+        ("refused opens", start + 4),
+    ]

@@ -5,22 +5,34 @@ chat like any answer, and Telegram's refusals come back as a ``Delivered``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import httpx
 from telegram import Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.chat import Delivered, Who
 from bot.conversation import Reply
 from bot.telegram import _render as tr
+from bot.telegram._outbox import maybe_arrived
+from jobs.delivery import ChatAndSpotify
+from jobs.runner import DeliveryRunner
+from jobs.schedule import DAILY
+from storage import accounts, deliveries
 from storage.accounts import unreachable_since
+from storage.deliveries import Status
 from tests.bot.telegram.conftest import Harness, cards, fake_telegram, running, telegram
 from tests.bot.telegram.test_conversation import BUTTONS, labels, track
+from wavelength.domain import UserId, UserPrefs
 
 if TYPE_CHECKING:
     from bot.chat import ChatEngine
     from tests.support.world import World
-    from wavelength.domain import UserId
+    from wavelength.stations import Batch
 
 JSON = dict[str, object]
 OK = Delivered(ok=True, platform="telegram")
@@ -192,3 +204,166 @@ def test_the_outbox_is_offered_only_while_the_bot_runs(chat_engine: ChatEngine) 
             assert tg.texts(chat) == ["hi"]
 
     asyncio.run(go())
+
+
+# -- scheduled deliveries through the real runner: when "sending" starts, and timeouts ------
+
+# Each test its own day: the world's database (and the runners' lease in it) is shared.
+NINE = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+class OneBatch:
+    """The runner's composer: the batch made for each listener beforehand."""
+
+    def __init__(self, batches: dict[UserId, Batch]) -> None:
+        self.batches = batches
+
+    def compose(self, kind: str, users: Sequence[UserId]) -> dict[UserId, object]:
+        return {u: self.batches[u] for u in users if u in self.batches}
+
+
+def opt_in(world: World, user: UserId, at: datetime) -> None:
+    with world.engine.begin() as conn:
+        prefs = UserPrefs(time_zone="UTC", delivery_minute=9 * 60, daily=True)
+        accounts.put_prefs(conn=conn, user=user, prefs=prefs, now=at)
+
+
+def delivery(world: World, engine: ChatEngine, reply: Reply, user: UserId, *,
+             worker: str = "w1", at: datetime) -> DeliveryRunner:  # fmt: skip
+    assert reply.batch is not None
+    return DeliveryRunner(
+        database=world.engine, composer=OneBatch({user: reply.batch}),
+        sender=ChatAndSpotify(engine, clock=lambda: at), worker=worker, clock=lambda: at,
+        kinds=(DAILY,),
+    )  # fmt: skip
+
+
+def ledger_status(world: World, user: UserId, at: datetime) -> Status | None:
+    with world.engine.connect() as conn:
+        return deliveries.status_of(conn=conn, user=user, kind=DAILY, day=f"{at:%Y-%m-%d}")
+
+
+def picks_headers(h: Harness, chat: JSON) -> list[str]:
+    return [t for t in h.tg.texts(chat) if t.startswith("☀️")]
+
+
+def test_a_delivery_killed_while_it_waits_in_the_limiter_stays_claimed_and_arrives_once(
+    chat_engine: ChatEngine, world: World
+) -> None:
+    async def go() -> None:
+        async with telegram(chat_engine) as h:
+            ana = h.tg.user("Ana")
+            chat = h.tg.private(ana)
+            user, reply = await picks(chat_engine, h, ana)
+            opt_in(world, user, NINE)
+            # Telegram asks for a 2 s pause in her chat: the limiter holds everything for it.
+            h.tg.fail("sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2,
+                      chat=chat)  # fmt: skip
+            bot = h.frontend.application.bot
+            held = asyncio.create_task(bot.send_message(chat_id=chat["id"], text="hello"))
+            await h.tg.wait_until(
+                lambda: any(c["text"] == "hello" for c in h.tg.calls("sendMessage"))
+            )
+            sent = len(h.tg.calls("sendMessage"))
+            round_ = asyncio.create_task(
+                delivery(world, chat_engine, reply, user, at=NINE).run_round(only=[user])
+            )
+            await h.tg.wait_until(lambda: ledger_status(world, user, NINE) is Status.CLAIMED)
+            await asyncio.sleep(0.3)  # composed, handed to the outbox, waiting for its turn
+            round_.cancel()  # the process is killed
+            with contextlib.suppress(asyncio.CancelledError):
+                await round_
+            assert len(h.tg.calls("sendMessage")) == sent and picks_headers(h, chat) == []
+            # Not "sending": nothing left, so nothing is lost or doubtful.
+            assert ledger_status(world, user, NINE) is Status.CLAIMED
+            await held
+            # The next process, once the dead one's claim has run out, delivers it once.
+            later = NINE + timedelta(minutes=11)
+            report = await delivery(world, chat_engine, reply, user, worker="w2", at=later) \
+                .run_round(only=[user])  # fmt: skip
+            assert (report.settled_unknown, report.sent) == (0, 1)
+            again = await delivery(world, chat_engine, reply, user, worker="w2", at=later) \
+                .run_round(only=[user])  # fmt: skip
+            assert again.claimed == 0 and len(picks_headers(h, chat)) == 1
+            assert ledger_status(world, user, NINE) is Status.SENT
+
+    asyncio.run(go())
+
+
+def test_a_timeout_on_a_message_telegram_took_is_unknown_and_never_sent_again(
+    chat_engine: ChatEngine, world: World
+) -> None:
+    nine = NINE + timedelta(days=1)
+
+    async def go() -> None:
+        async with telegram(chat_engine, timeout=0.5) as h:
+            ana = h.tg.user("Ana")
+            chat = h.tg.private(ana)
+            user, reply = await picks(chat_engine, h, ana)
+            opt_in(world, user, nine)
+            h.tg.answer_late("sendMessage", 1.5, chat=chat)  # shown, answered too late
+            report = await delivery(world, chat_engine, reply, user, at=nine).run_round(only=[user])
+            assert (report.sent, report.unknown, report.failed) == (0, 1, 0)
+            assert report.notes and "TimedOut" in report.notes[0]
+            assert ledger_status(world, user, nine) is Status.UNKNOWN
+            assert len(picks_headers(h, chat)) == 1  # it did arrive
+            for minutes in (11, 60, 11 * 60):  # later rounds: nothing is sent again
+                later = nine + timedelta(minutes=minutes)
+                again = await delivery(world, chat_engine, reply, user, worker="w2", at=later) \
+                    .run_round(only=[user])  # fmt: skip
+                assert again.claimed == 0
+            await asyncio.sleep(1.2)  # the late answer goes out (to nobody)
+            assert len(picks_headers(h, chat)) == 1
+
+    asyncio.run(go())
+
+
+def test_a_server_error_before_telegram_took_it_is_retried_and_arrives_once(
+    chat_engine: ChatEngine, world: World
+) -> None:
+    nine = NINE + timedelta(days=2)
+
+    async def go() -> None:
+        async with telegram(chat_engine) as h:
+            ana = h.tg.user("Ana")
+            chat = h.tg.private(ana)
+            user, reply = await picks(chat_engine, h, ana)
+            opt_in(world, user, nine)
+            h.tg.fail("sendMessage", 500, "Internal Server Error", chat=chat)
+            first = await delivery(world, chat_engine, reply, user, at=nine).run_round(only=[user])
+            assert (first.sent, first.failed) == (0, 1)
+            assert (
+                ledger_status(world, user, nine) is Status.FAILED and picks_headers(h, chat) == []
+            )
+            later = nine + timedelta(minutes=6)  # past the retry time
+            retry = await delivery(world, chat_engine, reply, user, at=later) \
+                .run_round(only=[user])  # fmt: skip
+            assert retry.sent == 1 and len(picks_headers(h, chat)) == 1
+            assert ledger_status(world, user, nine) is Status.SENT
+
+    asyncio.run(go())
+
+
+def test_which_failures_may_have_reached_telegram() -> None:
+    def caused(exc: TelegramError, cause: BaseException | None) -> TelegramError:
+        exc.__cause__ = cause
+        return exc
+
+    request = httpx.Request("POST", "https://api.telegram.org/bot1:x/sendMessage")
+    never_left = [
+        caused(TimedOut(), httpx.ConnectTimeout("connect", request=request)),
+        caused(TimedOut("Pool timeout"), httpx.PoolTimeout("pool", request=request)),
+        caused(NetworkError("httpx.ConnectError"), httpx.ConnectError("refused", request=request)),
+        NetworkError("Internal Server Error"),  # Telegram's own answer: it did nothing
+        RetryAfter(30),
+        Forbidden("Forbidden: bot was blocked by the user"),
+        BadRequest("Bad Request: chat not found"),
+    ]
+    maybe = [
+        caused(TimedOut(), httpx.ReadTimeout("read", request=request)),
+        caused(TimedOut(), httpx.WriteTimeout("write", request=request)),
+        caused(NetworkError("dropped"), httpx.RemoteProtocolError("gone", request=request)),
+        caused(NetworkError("Bad Gateway (502)"), TelegramError("not JSON")),  # a proxy's page
+    ]
+    assert [maybe_arrived(e) for e in never_left] == [False] * len(never_left)
+    assert [maybe_arrived(e) for e in maybe] == [True] * len(maybe)

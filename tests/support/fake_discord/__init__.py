@@ -188,10 +188,13 @@ class FakeDiscord(GatewayMixin, RestMixin, ObjectsMixin):
         code: int = 0,
         message: str = "",
         skip: int = 0,
+        late: float = 0.0,
     ) -> None:
         """The next ``times`` requests matching ``method`` and the ``path`` regex (after
         /api/v10) fail with ``status``, once ``skip`` of them have passed; 429s carry
-        ``retry_after`` like Discord's."""
+        ``retry_after`` like Discord's. With ``late`` they don't fail: Discord carries them
+        out (the message is posted) and answers ``late`` seconds later, after a client
+        with a shorter timeout has given up."""
         self._faults.append(
             Fault(
                 method.upper(),
@@ -203,6 +206,7 @@ class FakeDiscord(GatewayMixin, RestMixin, ObjectsMixin):
                 code,
                 message or f"{status} fault",
                 skip,
+                late,
             )
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import mimetypes
 import secrets
@@ -121,23 +122,49 @@ class RestMixin:
             unreadable = error(400, 50109, "The request body contains invalid JSON.")
         request[PAYLOAD], request[FILES] = body, files
         webhooky = path.startswith(("/webhooks/", "/interactions/"))
+        late = 0.0
         if not webhooky and request.headers.get("Authorization") != f"Bot {self.token}":
             response = error(401, 0, "401: Unauthorized")
         elif unreadable is not None:
             response = unreadable
         else:
-            response = self._faulted(request.method, path) or self._limited(request)
+            late = self._lateness(request.method, path)
+            response = None if late else self._faulted(request.method, path)
+            response = response or self._limited(request)
             if response is None:
                 response = await handler(request)
                 self._count(request, response)
-        self.requests.append(
-            RequestRecord(request.method, path, response.status, time.monotonic(), body, files)
-        )
+            if late:
+                # Done, not answered yet: status 0 until the answer goes.
+                record = RequestRecord(request.method, path, 0, time.monotonic(), body, files)
+                self.requests.append(record)
+                await self._notify()
+                await asyncio.sleep(late)
+                record.status = response.status
+        if not late:
+            self.requests.append(
+                RequestRecord(request.method, path, response.status, time.monotonic(), body, files)
+            )
         await self._notify()
         return response
 
+    def _lateness(self, method: str, path: str) -> float:
+        """Seconds to hold back the answer of a request a ``late`` fault matches (0: none)."""
+        for fault in self._faults:
+            if fault.late and fault.times > 0 and fault.method == method:
+                if not fault.path.search(path):
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
+                fault.times -= 1
+                return fault.late
+        return 0.0
+
     def _faulted(self, method: str, path: str) -> web.Response | None:
         for fault in self._faults:
+            if fault.late:
+                continue
             if fault.times > 0 and fault.method == method and fault.path.search(path):
                 if fault.skip > 0:
                     fault.skip -= 1

@@ -119,6 +119,7 @@ class Fault:
     code: int
     message: str
     skip: int = 0  # matching requests that pass before the fault starts
+    late: float = 0.0  # > 0: carried out as usual, answered this many seconds later
 
 
 @dataclass(slots=True)
