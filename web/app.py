@@ -1,6 +1,10 @@
 """The FastAPI app: stations and recommendations for API-key holders, health, metrics and
 the operators' dashboard. Interactive docs at ``/docs``.
 
+The keyed routes live on one router whose responses include the 401 (with the bearer scheme
+FastAPI derives from ``HTTPBearer``), so the OpenAPI document, ``/docs`` and generated
+clients know a key is needed and what a refusal looks like.
+
 Every handler runs its database and engine work in the thread pool (``run_in_threadpool``):
 the event loop it shares with the bots only parses, checks and answers.
 """
@@ -12,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Path, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -39,8 +43,47 @@ if TYPE_CHECKING:
     from wavelength.stations import StationService
 
 T = TypeVar("T")
-Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": s.Problem}}
+# auto_error=False: a missing key is our 401 (with WWW-Authenticate), not FastAPI's 403.
+_BEARER = HTTPBearer(
+    auto_error=False,
+    bearerFormat="API key",
+    description=(
+        "An API key from `wavelength api-key create --user NAME`, sent as "
+        "`Authorization: Bearer <key>`; the dashboard's data takes the admin key instead."
+    ),
+)
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+Responses = dict[int | str, dict[str, Any]]
+# The refusals a keyed route may answer besides its own, each with a ``Problem`` body.
+_REFUSALS = {
+    400: "The body is not JSON.",
+    404: "No such station among yours.",
+    409: "Refused; the detail says why (a name taken or unclear, nothing played yet, ...).",
+    503: "The database or the catalog's vectors are unavailable for a moment; try again.",
+}
+
+
+def _refusals(*codes: int) -> Responses:
+    return {code: {"model": s.Problem, "description": _REFUSALS[code]} for code in codes}
+
+
+def _unauthorized(description: str) -> Responses:
+    """The documented 401: a ``Problem`` body and the challenge header every 401 carries."""
+    return {
+        401: {
+            "model": s.Problem,
+            "description": description,
+            "headers": {
+                "WWW-Authenticate": {
+                    "description": "Always `Bearer`: send a key in the Authorization header.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    }
+
+
 # A station id the database can hold (BIGINT): larger ones are a 422, not an overflow (500).
 StationPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
@@ -170,8 +213,14 @@ def _health(app: FastAPI, deps: _Deps, store_ready: Callable[[], bool]) -> None:
 
 def _api(app: FastAPI, deps: _Deps) -> None:
     served = deps.metrics.recommendations
+    keyed = APIRouter(
+        responses={
+            **_unauthorized("No API key, or one that is unknown or revoked."),
+            **_refusals(503),
+        }
+    )
 
-    @app.post("/recommend", tags=["recommend"])
+    @keyed.post("/recommend", tags=["recommend"], responses=_refusals(400))
     async def recommend(body: s.RecommendIn, bearer: Bearer) -> s.RecommendOut:
         """The top ``top_k`` tracks for a mood in words, with scores and reasons."""
         found = await deps.as_user(
@@ -195,27 +244,29 @@ def _api(app: FastAPI, deps: _Deps) -> None:
             ],
         )
 
-    @app.post("/stations", tags=["stations"], status_code=201)
+    @keyed.post("/stations", tags=["stations"], status_code=201, responses=_refusals(400, 409))
     async def create(body: s.StationIn, bearer: Bearer) -> s.BatchOut:
         """A new station from a mood; answers its first batch."""
         batch = await deps.as_user(bearer, lambda u: deps.stations.create(u, body.text, body.name))
         served.labels("stations").inc(len(batch.cards))
         return s.batch_out(batch)
 
-    @app.get("/stations", tags=["stations"])
+    @keyed.get("/stations", tags=["stations"])
     async def list_stations(bearer: Bearer) -> s.StationsOut:
         """Your stations, and which one is playing."""
         found, active = await deps.as_user(bearer, deps.stations.stations)
         return s.StationsOut(stations=[s.station_out(x) for x in found], active=active)
 
-    @app.post("/stations/{station_id}/next", tags=["stations"], responses=_NOT_FOUND)
+    @keyed.post("/stations/{station_id}/next", tags=["stations"], responses=_refusals(404, 409))
     async def next_batch(station_id: StationPath, bearer: Bearer) -> s.BatchOut:
         """The station's next batch (it becomes the one playing)."""
         batch = await deps.as_user(bearer, lambda u: deps.stations.next(u, StationId(station_id)))
         served.labels("stations").inc(len(batch.cards))
         return s.batch_out(batch)
 
-    @app.post("/stations/{station_id}/feedback", tags=["stations"], responses=_NOT_FOUND)
+    @keyed.post(
+        "/stations/{station_id}/feedback", tags=["stations"], responses=_refusals(400, 404, 409)
+    )
     async def feedback(station_id: StationPath, body: s.FeedbackIn, bearer: Bearer) -> s.ReactedOut:
         """A reaction to a track the station played you; it steers the next batches."""
         reacted = await deps.as_user(
@@ -226,7 +277,9 @@ def _api(app: FastAPI, deps: _Deps) -> None:
         )
         return s.reacted_out(reacted)
 
-    @app.patch("/stations/{station_id}/tuning", tags=["stations"], responses=_NOT_FOUND)
+    @keyed.patch(
+        "/stations/{station_id}/tuning", tags=["stations"], responses=_refusals(400, 404, 409)
+    )
     async def tune(station_id: StationPath, body: s.TuningIn, bearer: Bearer) -> s.BatchOut:
         """Weigh the mood, likes and dislikes (0-3, 1 is the default), or set how familiar
         the picks are; answers the next batch as tuned."""
@@ -244,13 +297,15 @@ def _api(app: FastAPI, deps: _Deps) -> None:
         served.labels("stations").inc(len(batch.cards))
         return s.batch_out(batch)
 
-    @app.post("/stations/{station_id}/share", tags=["stations"], responses=_NOT_FOUND)
+    @keyed.post("/stations/{station_id}/share", tags=["stations"], responses=_refusals(404))
     async def share(station_id: StationPath, bearer: Bearer) -> s.ShareOut:
         """A code others can join the station with (read-only) in chat."""
         station, code = await deps.as_user(
             bearer, lambda u: deps.stations.share(u, StationId(station_id))
         )
         return s.ShareOut(station=s.station_out(station), code=code)
+
+    app.include_router(keyed)
 
 
 def _operators(app: FastAPI, deps: _Deps) -> None:
@@ -259,7 +314,11 @@ def _operators(app: FastAPI, deps: _Deps) -> None:
         """The operators' dashboard (its data needs the admin key)."""
         return HTMLResponse(PAGE)
 
-    @app.get("/dashboard/data", tags=["operations"])
+    @app.get(
+        "/dashboard/data",
+        tags=["operations"],
+        responses=_unauthorized("Not the admin key, or the dashboard is off (no admin key set)."),
+    )
     async def data(bearer: Bearer) -> dict[str, Any]:
         """What the dashboard shows, as JSON. Admin key only."""
         if deps.admin_key is None:

@@ -44,6 +44,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+AnyBuilder = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,37 @@ class Webhook:
     @property
     def path(self) -> str:
         return urlsplit(self.url).path or "/"
+
+
+def application_builder(
+    *,
+    token: str,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+    limits: RateLimits | None = None,
+    timeout: float = 10.0,
+) -> AnyBuilder:
+    """PTB's builder as every Telegram client here wants it: our rate limiter, per-chat
+    ordered updates, no job queue, these timeouts; the token scrubbed from the logs first."""
+    # Opt in to PTB's coming behaviour (durations as timedelta): its deprecation warning
+    # fires on every RetryAfter otherwise, and the limiter reads either shape anyway.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    guard(token)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(ChatRateLimiter(limits))
+        .concurrent_updates(PerChatOrder())
+        .job_queue(None)
+        .connect_timeout(timeout)
+        .read_timeout(timeout)
+        .write_timeout(timeout)
+        .pool_timeout(timeout)
+    )
+    if base_url:
+        builder = builder.base_url(base_url)
+        builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
+    return builder
 
 
 class TelegramFrontend:
@@ -102,25 +134,13 @@ class TelegramFrontend:
         timeout: float = 10.0,
         poll_timeout: float = 10.0,
     ) -> TelegramFrontend:
-        # Opt in to PTB's coming behaviour (durations as timedelta): its deprecation warning
-        # fires on every RetryAfter otherwise, and the limiter reads either shape anyway.
-        os.environ.setdefault("PTB_TIMEDELTA", "true")
-        guard(token)
-        builder = (
-            ApplicationBuilder()
-            .token(token)
-            .rate_limiter(ChatRateLimiter(limits))
-            .concurrent_updates(PerChatOrder())
-            .job_queue(None)
-            .connect_timeout(timeout)
-            .read_timeout(timeout)
-            .write_timeout(timeout)
-            .pool_timeout(timeout)
-            .get_updates_read_timeout(poll_timeout + timeout)
-        )
-        if base_url:
-            builder = builder.base_url(base_url)
-            builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
+        builder = application_builder(
+            token=token,
+            base_url=base_url,
+            base_file_url=base_file_url,
+            limits=limits,
+            timeout=timeout,
+        ).get_updates_read_timeout(poll_timeout + timeout)
         if webhook is not None:
             builder = builder.updater(None)
         application: AnyApplication = builder.build()

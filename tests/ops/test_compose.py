@@ -241,18 +241,27 @@ def _cli_accepts(args: list[str]) -> bool:
 def test_the_cli_check_tells_real_commands_from_made_up_ones() -> None:
     assert _cli_accepts(["db", "upgrade"])
     assert _cli_accepts(["serve"])
+    assert _cli_accepts(["serve", "--jobs-only"])
     assert _cli_accepts(["jobs", "list"])
     assert not _cli_accepts(["db", "no-such-command"])
     assert not _cli_accepts(["serve", "--no-such-flag"])
     assert not _cli_accepts(["no-such-command"])
 
 
-def test_services_run_real_cli_commands_or_wait_behind_a_profile(compose: dict[str, Any]) -> None:
+def test_every_service_runs_a_real_cli_command(compose: dict[str, Any]) -> None:
     for name, service in our_services(compose).items():
-        if _cli_accepts(list(service["command"])):
-            continue
-        # A proposed command (wavelength-scheduler's jobs-only mode) must not start by default.
-        assert service.get("profiles"), f"{name} runs {service['command']}, which the CLI lacks"
+        assert _cli_accepts(list(service["command"])), f"{name} runs {service['command']}"
+
+
+def test_the_jobs_run_in_their_own_process_by_default(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["wavelength"]["command"] == ["serve", "--no-jobs"]
+    scheduler = services["wavelength-scheduler"]
+    assert scheduler["command"] == ["serve", "--jobs-only"]
+    assert "profiles" not in scheduler  # starts with `docker compose up`
+    assert "ports" not in scheduler  # it serves no HTTP
+    # beside another process: the vectors must be on the server (the CLI refuses otherwise)
+    assert our_services(compose)["wavelength-scheduler"]["environment"]["QDRANT_URL"]
 
 
 def test_the_image_installs_the_pinned_cpu_torch_and_every_package() -> None:

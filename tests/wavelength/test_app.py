@@ -28,7 +28,7 @@ def test_a_signal_stops_every_frontend_cleanly() -> None:
     lines: list[str] = []
     asyncio.run(scenario())
     assert sorted(finished) == ["A", "B"]
-    assert "listening on A and B" in lines[0] and lines[-1] == "Stopped cleanly."
+    assert "running A and B" in lines[0] and lines[-1] == "Stopped cleanly."
 
 
 def test_one_failing_frontend_stops_the_others_and_says_why() -> None:
