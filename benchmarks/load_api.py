@@ -184,7 +184,7 @@ async def baseline(
             store=rt.store, encoder=make_encoder(settings), catalog=SqlTrackCatalog(rt.database)
         )
         rec = Recommender(composer=composer, names=SqlNameIndex.load(rt.database))
-        api = StationsApi(service=rt.stations, database=rt.database)
+        api = StationsApi(service=rt.stations)
         end = time.perf_counter() + seconds
 
         def user(i: int) -> None:

@@ -99,6 +99,11 @@ def record_batch(
     return batch
 
 
+def batches_shown(*, conn: Connection, station: StationId, listener: UserId) -> int:
+    """How many batches the station showed ``listener`` (the newest batch's number)."""
+    return _latest_batch(conn, station, listener)
+
+
 def last_batch(*, conn: Connection, station: StationId, listener: UserId) -> list[ShownTrack]:
     """The newest batch shown to ``listener`` on ``station`` in order; empty before the first."""
     batch = _latest_batch(conn, station, listener)

@@ -8,6 +8,7 @@ shares them.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -120,7 +121,10 @@ def _condition(condition: AnyOf | Between) -> ConditionType:
     return qe.FieldCondition(condition.key, match=qe.MatchAny([str(v) for v in values]))
 
 
+@functools.lru_cache(maxsize=256)
 def _edge_filter(plan: FilterPlan | None) -> qe.Filter | None:
+    # Memoised: one compose searches several times with the same limits, and the next batch
+    # of a station leaves out nearly the same tracks; building the id set is the cost.
     if plan is None:
         return None
     must = [_condition(c) for c in plan.must]

@@ -445,7 +445,6 @@ class StationService:
         feedback = fb.feedback_for_station(conn=conn, station=station.id)
         disliked = fb.disliked_tracks(conn=conn, user=listener)
         played = fb.played(conn=conn, station=station.id, listener=listener)
-        last = fb.last_batch(conn=conn, station=station.id, listener=listener)
         dislikes = [f.track for f in feedback if f.reaction is Reaction.DISLIKE]
         facts = self._composer.catalog.tracks(dislikes)
         return StationContext.build(
@@ -454,7 +453,7 @@ class StationService:
             played=played,
             disliked_anywhere=disliked,
             artist_of={t: facts[t].artist.id for t in dislikes if t in facts},
-            batch_no=last[0].batch if last else 0,
+            batch_no=fb.batches_shown(conn=conn, station=station.id, listener=listener),
         )
 
     # -- reactions --------------------------------------------------------------------------

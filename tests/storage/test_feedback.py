@@ -18,6 +18,7 @@ def test_batches_are_numbered_per_listener(rows: StationRows) -> None:
     conn = rows.conn
     jazz = rows.station("Jazz")
     assert feedback.last_batch(conn=conn, station=jazz.id, listener=rows.ana) == []
+    assert feedback.batches_shown(conn=conn, station=jazz.id, listener=rows.ana) == 0
     first = feedback.record_batch(
         conn=conn, station=jazz.id, listener=rows.ana, picks=[pick(T1), pick(T2)], now=T0
     )
@@ -32,6 +33,8 @@ def test_batches_are_numbered_per_listener(rows: StationRows) -> None:
         conn=conn, station=jazz.id, listener=rows.bo, picks=[pick(T5)], now=at(2)
     )
     assert (first, second, bo_first) == (1, 2, 1)
+    assert feedback.batches_shown(conn=conn, station=jazz.id, listener=rows.ana) == 2
+    assert feedback.batches_shown(conn=conn, station=jazz.id, listener=rows.bo) == 1
     assert feedback.last_batch(conn=conn, station=jazz.id, listener=rows.ana) == [
         ShownTrack(2, 1, T3, "because", "mood", 0.9, at(1)),
         ShownTrack(2, 2, T4, "because", "mood", 0.25, at(1)),
