@@ -35,6 +35,11 @@ async def run_api(
     then finish the requests in flight and return. ``bound`` hears the port (useful with 0).
     A port that can't be bound raises OSError (uvicorn would exit the process instead)."""
     sock = socket.create_server((settings.api_host, settings.api_port), reuse_port=False)
+    # asyncio turns Nagle's algorithm off only for sockets whose proto is IPPROTO_TCP, and
+    # create_server's is 0: every answer's body then waited for the client's delayed ACK of
+    # its headers, 40 ms per request on Linux (one request at a time: 44 ms -> 1 ms).
+    # Accepted connections inherit the option.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     config = uvicorn.Config(
         app,
         log_level="warning",
