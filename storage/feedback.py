@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Integer, Select, bindparam, delete, func, insert, select, update
 
 from storage._sql import dialect_insert, utc
 from storage.models import Base, FavouriteRow, FeedbackRow, StationPlayRow
@@ -59,16 +59,60 @@ def _live_feedback() -> Select[Any]:
     return select(_FEEDBACK).where(FeedbackRow.undone_at.is_(None))
 
 
+# The hot path's statements, built once: building a statement costs more Python than
+# executing it from SQLAlchemy's compiled cache, and only the parameter values change.
+_SHOWN_TO = (
+    StationPlayRow.station_id == bindparam("station"),
+    StationPlayRow.listener_id == bindparam("listener"),
+)
+_LATEST_BATCH = select(func.max(StationPlayRow.batch)).where(*_SHOWN_TO)
+_BATCH = (
+    select(_PLAYS)
+    .where(*_SHOWN_TO, StationPlayRow.batch == bindparam("batch"))
+    .order_by(StationPlayRow.position)
+)
+_PLAYED = (
+    select(StationPlayRow.track_id)
+    .where(*_SHOWN_TO)
+    .group_by(StationPlayRow.track_id)
+    .order_by(func.max(StationPlayRow.shown_at).desc(), func.max(StationPlayRow.id).desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+_WAS_SHOWN = (
+    select(StationPlayRow.id)
+    .where(*_SHOWN_TO, StationPlayRow.track_id == bindparam("track"))
+    .limit(1)
+)
+_ADD_PLAYS = insert(_PLAYS)
+_ADD_FEEDBACK = insert(_FEEDBACK).returning(_FEEDBACK.c.id)
+_STATION_FEEDBACK = (
+    _live_feedback()
+    .where(FeedbackRow.station_id == bindparam("station"))
+    .order_by(FeedbackRow.created_at, FeedbackRow.id)
+)
+_DISLIKED = select(FeedbackRow.track_id).where(
+    FeedbackRow.user_id == bindparam("user"),
+    FeedbackRow.reaction == Reaction.DISLIKE.value,
+    FeedbackRow.copied.is_(False),
+    FeedbackRow.undone_at.is_(None),
+)
+_SAVE_FAVOURITE: dict[str, Any] = {}  # by dialect name: each has its own ON CONFLICT
+
+
+def _save_favourite(conn: Connection) -> Any:
+    dialect = conn.dialect.name
+    stmt = _SAVE_FAVOURITE.get(dialect)
+    if stmt is None:
+        stmt = _SAVE_FAVOURITE[dialect] = dialect_insert(conn, _FAVOURITES).on_conflict_do_nothing()
+    return stmt
+
+
 # --- what a station showed ----------------------------------------------------------------------
 
 
 def _latest_batch(conn: Connection, station: StationId, listener: UserId) -> int:
     return int(
-        conn.execute(
-            select(func.max(StationPlayRow.batch)).where(
-                StationPlayRow.station_id == station, StationPlayRow.listener_id == listener
-            )
-        ).scalar_one_or_none()
+        conn.execute(_LATEST_BATCH, {"station": station, "listener": listener}).scalar_one_or_none()
         or 0
     )
 
@@ -95,7 +139,7 @@ def record_batch(
         }
         for position, p in enumerate(picks, start=1)
     ]
-    conn.execute(insert(_PLAYS), rows)
+    conn.execute(_ADD_PLAYS, rows)
     return batch
 
 
@@ -107,15 +151,7 @@ def batches_shown(*, conn: Connection, station: StationId, listener: UserId) -> 
 def last_batch(*, conn: Connection, station: StationId, listener: UserId) -> list[ShownTrack]:
     """The newest batch shown to ``listener`` on ``station`` in order; empty before the first."""
     batch = _latest_batch(conn, station, listener)
-    rows = conn.execute(
-        select(_PLAYS)
-        .where(
-            StationPlayRow.station_id == station,
-            StationPlayRow.listener_id == listener,
-            StationPlayRow.batch == batch,
-        )
-        .order_by(StationPlayRow.position)
-    )
+    rows = conn.execute(_BATCH, {"station": station, "listener": listener, "batch": batch})
     return [
         ShownTrack(
             batch=r.batch,
@@ -134,26 +170,14 @@ def played(
     *, conn: Connection, station: StationId, listener: UserId, limit: int = 2000
 ) -> list[TrackId]:
     """Distinct tracks the station showed ``listener``, most recently shown first."""
-    rows = conn.execute(
-        select(StationPlayRow.track_id)
-        .where(StationPlayRow.station_id == station, StationPlayRow.listener_id == listener)
-        .group_by(StationPlayRow.track_id)
-        .order_by(func.max(StationPlayRow.shown_at).desc(), func.max(StationPlayRow.id).desc())
-        .limit(limit)
-    )
+    rows = conn.execute(_PLAYED, {"station": station, "listener": listener, "limit": limit})
     return [TrackId(t) for t in rows.scalars()]
 
 
 def was_shown(*, conn: Connection, station: StationId, listener: UserId, track: TrackId) -> bool:
     """Whether the station ever showed ``track`` to ``listener`` (in any batch)."""
     row = conn.execute(
-        select(StationPlayRow.id)
-        .where(
-            StationPlayRow.station_id == station,
-            StationPlayRow.listener_id == listener,
-            StationPlayRow.track_id == track,
-        )
-        .limit(1)
+        _WAS_SHOWN, {"station": station, "listener": listener, "track": track}
     ).first()
     return row is not None
 
@@ -174,23 +198,18 @@ def add_feedback(
     """Record a reaction; a LOVE of the user's own also saves the track to favourites."""
     at = utc(now)
     feedback_id = conn.execute(
-        insert(_FEEDBACK)
-        .values(
-            user_id=user,
-            station_id=station,
-            track_id=track,
-            reaction=reaction.value,
-            created_at=at,
-            copied=copied,
-        )
-        .returning(_FEEDBACK.c.id)
+        _ADD_FEEDBACK,
+        {
+            "user_id": user,
+            "station_id": station,
+            "track_id": track,
+            "reaction": reaction.value,
+            "created_at": at,
+            "copied": copied,
+        },
     ).scalar_one()
     if reaction is Reaction.LOVE and not copied:
-        conn.execute(
-            dialect_insert(conn, _FAVOURITES)
-            .values(user_id=user, track_id=track, created_at=at)
-            .on_conflict_do_nothing()
-        )
+        conn.execute(_save_favourite(conn), {"user_id": user, "track_id": track, "created_at": at})
     return Feedback(
         id=feedback_id,
         user=user,
@@ -296,11 +315,7 @@ def shown_reason(
 
 def feedback_for_station(*, conn: Connection, station: StationId) -> list[Feedback]:
     """Live reactions on the station (copied ones included), oldest first."""
-    rows = conn.execute(
-        _live_feedback()
-        .where(FeedbackRow.station_id == station)
-        .order_by(FeedbackRow.created_at, FeedbackRow.id)
-    )
+    rows = conn.execute(_STATION_FEEDBACK, {"station": station})
     return [_feedback(r) for r in rows]
 
 
@@ -317,14 +332,7 @@ def recent_feedback(*, conn: Connection, user: UserId, limit: int = 20) -> list[
 
 def disliked_tracks(*, conn: Connection, user: UserId) -> frozenset[TrackId]:
     """Tracks the user disliked on any station: never again for them, anywhere."""
-    rows = conn.execute(
-        select(FeedbackRow.track_id).where(
-            FeedbackRow.user_id == user,
-            FeedbackRow.reaction == Reaction.DISLIKE.value,
-            FeedbackRow.copied.is_(False),
-            FeedbackRow.undone_at.is_(None),
-        )
-    )
+    rows = conn.execute(_DISLIKED, {"user": user})
     return frozenset(TrackId(t) for t in rows.scalars())
 
 

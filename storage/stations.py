@@ -42,6 +42,14 @@ _SYSTEM_RANDOM = secrets.SystemRandom()
 _STATIONS = Base.metadata.tables["stations"]
 _ACTIVE = Base.metadata.tables["active_stations"]
 _IDENTITIES = Base.metadata.tables["identities"]
+# The hot path's statements, built once: building a statement costs more Python than
+# executing it from SQLAlchemy's compiled cache, and only the parameter values change.
+_GET_STATION = select(_STATIONS).where(StationRow.id == bindparam("station"))
+_GET_ACTIVE = select(ActiveStationRow.station_id, ActiveStationRow.read_only).where(
+    ActiveStationRow.user_id == bindparam("user")
+)
+_CLEAR_ACTIVE = delete(ActiveStationRow).where(ActiveStationRow.user_id == bindparam("user"))
+_SET_ACTIVE: dict[str, Any] = {}  # by dialect name: each has its own ON CONFLICT
 
 
 class DuplicateStationName(ValueError):
@@ -209,7 +217,7 @@ def create_station(
 
 
 def get_station(*, conn: Connection, station_id: StationId) -> Station | None:
-    row = conn.execute(select(_STATIONS).where(StationRow.id == station_id)).first()
+    row = conn.execute(_GET_STATION, {"station": station_id}).first()
     return _station(row) if row is not None else None
 
 
@@ -323,26 +331,34 @@ def set_active(
 ) -> None:
     """Point the user at a station (``read_only`` for someone else's); None clears it."""
     if station_id is None:
-        conn.execute(delete(ActiveStationRow).where(ActiveStationRow.user_id == user))
+        conn.execute(_CLEAR_ACTIVE, {"user": user})
         return
-    stmt = dialect_insert(conn, _ACTIVE).values(
-        user_id=user, station_id=station_id, read_only=read_only
-    )
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["user_id"],
-            set_={"station_id": station_id, "read_only": read_only},
+    conn.execute(_set_active(conn), {"user": user, "station": station_id, "read_only": read_only})
+
+
+def _set_active(conn: Connection) -> Any:
+    dialect = conn.dialect.name
+    stmt = _SET_ACTIVE.get(dialect)
+    if stmt is None:
+        stmt = (
+            dialect_insert(conn, _ACTIVE)
+            .values(
+                user_id=bindparam("user"),
+                station_id=bindparam("station"),
+                read_only=bindparam("read_only"),
+            )
+            .on_conflict_do_update(
+                index_elements=["user_id"],
+                set_={"station_id": bindparam("station"), "read_only": bindparam("read_only")},
+            )
         )
-    )
+        _SET_ACTIVE[dialect] = stmt
+    return stmt
 
 
 def get_active(*, conn: Connection, user: UserId) -> tuple[StationId, bool] | None:
     """The user's active station and whether it is read-only, or None."""
-    row = conn.execute(
-        select(ActiveStationRow.station_id, ActiveStationRow.read_only).where(
-            ActiveStationRow.user_id == user
-        )
-    ).first()
+    row = conn.execute(_GET_ACTIVE, {"user": user}).first()
     return (StationId(row.station_id), bool(row.read_only)) if row is not None else None
 
 

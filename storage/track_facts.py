@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from storage.catalog import GENRE_SEPARATOR
 from storage.models import ArtistRow, PlaylistItemRow, PlaylistRow, TrackRow
@@ -24,6 +24,29 @@ _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 CHUNK = 500  # ids per IN list: well under SQLite's and PostgreSQL's parameter limits
 _MISSING = object()
+# Built once with an expanding IN: every look-up reuses the statement (building one costs
+# more than running it from SQLAlchemy's compiled cache); only the ids change.
+_TRACKS = (
+    select(*track_columns())
+    .join(ArtistRow, ArtistRow.id == TrackRow.artist_id)
+    .where(TrackRow.id.in_(bindparam("ids", expanding=True)))
+)
+_ARTISTS = select(ArtistRow.id, ArtistRow.name, ArtistRow.spotify_uri, ArtistRow.genres).where(
+    ArtistRow.id.in_(bindparam("ids", expanding=True))
+)
+_PLAYLIST_NAMES = select(PlaylistRow.id, PlaylistRow.name).where(
+    PlaylistRow.id.in_(bindparam("ids", expanding=True))
+)
+_PLAYLIST_TRACKS = (
+    select(PlaylistItemRow.playlist_id, PlaylistItemRow.track_id)
+    .where(PlaylistItemRow.playlist_id.in_(bindparam("ids", expanding=True)))
+    .order_by(PlaylistItemRow.playlist_id, PlaylistItemRow.position)
+)
+_PLAYLIST_COUNTS = (
+    select(PlaylistItemRow.track_id, func.count())
+    .where(PlaylistItemRow.track_id.in_(bindparam("ids", expanding=True)))
+    .group_by(PlaylistItemRow.track_id)
+)
 
 
 class _Memo(dict[Any, Any]):
@@ -81,20 +104,13 @@ class SqlTrackCatalog:
 
     def tracks(self, ids: Iterable[TrackId]) -> dict[TrackId, Track]:
         def read(conn: Connection, chunk: Sequence[TrackId]) -> dict[TrackId, Track]:
-            stmt = (
-                select(*track_columns())
-                .join(ArtistRow, ArtistRow.id == TrackRow.artist_id)
-                .where(TrackRow.id.in_(chunk))
-            )
-            return {(t := row_to_track(row)).id: t for row in conn.execute(stmt)}
+            rows = conn.execute(_TRACKS, {"ids": list(chunk)})
+            return {(t := row_to_track(row)).id: t for row in rows}
 
         return self._fetch(ids, self._tracks, read)
 
     def artists(self, ids: Iterable[ArtistId]) -> dict[ArtistId, Artist]:
         def read(conn: Connection, chunk: Sequence[ArtistId]) -> dict[ArtistId, Artist]:
-            stmt = select(
-                ArtistRow.id, ArtistRow.name, ArtistRow.spotify_uri, ArtistRow.genres
-            ).where(ArtistRow.id.in_(chunk))
             return {
                 ArtistId(aid): Artist(
                     id=ArtistId(aid),
@@ -102,16 +118,14 @@ class SqlTrackCatalog:
                     spotify_uri=uri,
                     genres=tuple(genres.split(GENRE_SEPARATOR)) if genres else (),
                 )
-                for aid, name, uri, genres in conn.execute(stmt)
+                for aid, name, uri, genres in conn.execute(_ARTISTS, {"ids": list(chunk)})
             }
 
         return self._fetch(ids, self._artists, read)
 
     def playlist_names(self, ids: Iterable[PlaylistId]) -> dict[PlaylistId, str]:
         def read(conn: Connection, chunk: Sequence[PlaylistId]) -> dict[PlaylistId, str]:
-            rows = conn.execute(
-                select(PlaylistRow.id, PlaylistRow.name).where(PlaylistRow.id.in_(chunk))
-            )
+            rows = conn.execute(_PLAYLIST_NAMES, {"ids": list(chunk)})
             return {PlaylistId(pid): name for pid, name in rows}
 
         return self._fetch(ids, self._playlists, read)
@@ -120,11 +134,7 @@ class SqlTrackCatalog:
         def read(
             conn: Connection, chunk: Sequence[PlaylistId]
         ) -> dict[PlaylistId, tuple[TrackId, ...]]:
-            rows = conn.execute(
-                select(PlaylistItemRow.playlist_id, PlaylistItemRow.track_id)
-                .where(PlaylistItemRow.playlist_id.in_(chunk))
-                .order_by(PlaylistItemRow.playlist_id, PlaylistItemRow.position)
-            )
+            rows = conn.execute(_PLAYLIST_TRACKS, {"ids": list(chunk)})
             members: dict[PlaylistId, list[TrackId]] = {}
             for pid, tid in rows:
                 members.setdefault(PlaylistId(pid), []).append(TrackId(tid))
@@ -134,11 +144,7 @@ class SqlTrackCatalog:
 
     def playlist_counts(self, ids: Iterable[TrackId]) -> dict[TrackId, int]:
         def read(conn: Connection, chunk: Sequence[TrackId]) -> dict[TrackId, int]:
-            rows = conn.execute(
-                select(PlaylistItemRow.track_id, func.count())
-                .where(PlaylistItemRow.track_id.in_(chunk))
-                .group_by(PlaylistItemRow.track_id)
-            )
+            rows = conn.execute(_PLAYLIST_COUNTS, {"ids": list(chunk)})
             return {TrackId(tid): int(n) for tid, n in rows}
 
         return self._fetch(ids, self._counts, read, default=0)
