@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from recommender.station.reasons import Reason
 from recommender.station.sources import Proposal
@@ -128,7 +128,8 @@ def refine(
             score *= math.exp(TILT_STRENGTH * lean)
         if rules.prior and counts:
             score *= 1.0 + rules.prior * math.log1p(counts.get(c.track, 0))
-        out.append(replace(c, score=score, artist=track.artist.id))
+        # Built directly: ``replace`` introspects the fields, for every candidate of every batch.
+        out.append(Candidate(c.track, score, c.source, c.reason, track.artist.id))
     out.sort(key=lambda c: (-c.score, c.track))
     return out
 

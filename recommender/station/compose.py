@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from recommender.station.context import StationContext
 from recommender.station.genres import GenreIndex
 from recommender.station.ports import TrackCatalog
 from recommender.station.reasons import Reason, Why, render
-from recommender.station.signals import Signals, TextMemo, gather
+from recommender.station.signals import Signals, TextMemo, VectorMemo, gather
 from recommender.station.sources import (
     LikedSource,
     Lookup,
@@ -84,6 +85,7 @@ class StationComposer:
             raise ValueError(f"pool must be at least 1, got {pool}")
         self._store = store
         self._memo = TextMemo(encoder)
+        self._vectors = VectorMemo()
         self._catalog = catalog
         self._custom_sources = sources is not None
         self._sources = tuple(sources) if sources is not None else default_sources()
@@ -94,12 +96,17 @@ class StationComposer:
             max_workers=min(SEARCH_THREADS, os.cpu_count() or 1), thread_name_prefix="station"
         )
         self._genres: GenreIndex | None = None
+        # Composing is CPU work: more composes at once than there are cores only adds
+        # contention. In-process, 8 threads composing at once did 34 feedback + next rounds/s
+        # where 2 did 54; the same 8 threads through this gate did 45 (2 cores, 2026-11-27).
+        self._gate = threading.BoundedSemaphore(os.cpu_count() or 1)
         self.timings = Timings()
 
     def refresh(self) -> None:
         """Forget what the store and catalog held (after an ingest or ``wavelength train``)."""
         self._spaces = None
         self._genres = None
+        self._vectors.clear()
         if not self._custom_sources:
             self._sources = default_sources()
 
@@ -125,7 +132,8 @@ class StationComposer:
             self._genres = GenreIndex(self._catalog.genres())
         with self.timings.stage("encode"):
             return gather(
-                ctx, store=self._store, memo=self._memo, spaces=spaces, has_playlists=has_playlists,
+                ctx, store=self._store, memo=self._memo, vectors=self._vectors, spaces=spaces,
+                has_playlists=has_playlists,
                 catalog=self._catalog, genre_index=self._genres,
             )  # fmt: skip
 
@@ -134,14 +142,15 @@ class StationComposer:
     ) -> list[Candidate]:
         """Every source's proposals, fused and refined: the station's ranking, best first.
         Only the top ``window`` of the fused list is refined (and can come back)."""
-        signals = self.signals(ctx)
-        proposals = self._propose(ctx, signals, pool or self._pool)
-        with self.timings.stage("compose"):
-            fused = fuse(proposals)
-            top = fused[:window]
-            facts = self._catalog.tracks(c.track for c in top)
-            counts = self._catalog.playlist_counts(c.track for c in top)
-            return refine(top, facts, constraints(ctx), counts=counts)
+        with self._gate:
+            signals = self.signals(ctx)
+            proposals = self._propose(ctx, signals, pool or self._pool)
+            with self.timings.stage("compose"):
+                fused = fuse(proposals)
+                top = fused[:window]
+                facts = self._catalog.tracks(c.track for c in top)
+                counts = self._catalog.playlist_counts(c.track for c in top)
+                return refine(top, facts, constraints(ctx), counts=counts)
 
     def rank(self, ctx: StationContext, *, n: int = 100) -> tuple[list[TrackId], np.ndarray]:
         """The top ``n`` of the station's ranking as ``(ids, scores)``, no band or cap (the
@@ -247,7 +256,9 @@ class StationComposer:
             year_max=mood.year_max,
             explicit=mood.explicit,
         )
-        look = Lookup(store=self._store, catalog=self._catalog, where=where, pool=pool)
+        look = Lookup(
+            store=self._store, catalog=self._catalog, where=where, pool=pool, vectors=self._vectors
+        )
         with self.timings.stage("search"):
             # The vector store's searches run outside the GIL, so the sources search side by
             # side: two threads answered 2.3x as many queries per second as one on 2 cores.
