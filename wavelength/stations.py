@@ -36,6 +36,7 @@ from wavelength.domain import (
     Tuning,
     UserId,
 )
+from wavelength.played_memo import PlayedMemo
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -136,6 +137,7 @@ class StationService:
         self._batch_size = batch_size
         self._clock = clock
         self._rng = rng or random.Random()
+        self._played = PlayedMemo()
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -288,6 +290,7 @@ class StationService:
         with self._engine.begin() as conn:
             station = self._own(conn, user, target, exact=True)
             repo.delete_station(conn=conn, owner=user, station_id=station.id)
+        self._played.forget(station.id)  # SQLite may give a new station the same id
         return station
 
     def share(
@@ -336,11 +339,13 @@ class StationService:
     def next(self, user: UserId, *, station: StationId | None = None) -> Batch:
         """The next batch of the active station, or of the user's own ``station`` (the API
         names one), recorded as shown to this user."""
-        with self._engine.connect() as conn:
+        with self._engine.connect() as conn:  # one connection for the station and its context
             if station is not None:
-                return self._next_of(user, self._own_id(conn, user, station), False)
-            playing, read_only = self._active(conn, user)
-        return self._next_of(user, playing, read_only)
+                playing, read_only = self._own_id(conn, user, station), False
+            else:
+                playing, read_only = self._active(conn, user)
+            ctx = self._context(conn, playing, user)
+        return self._compose(user, playing, read_only, ctx)
 
     def daily_picks(self, user: UserId, *, n: int | None = None) -> Batch | None:
         """Today's picks for one user (``daily_picks_many`` for one); None when nothing is
@@ -417,6 +422,17 @@ class StationService:
     ) -> Batch:
         with self._engine.connect() as conn:
             ctx = self._context(conn, station, user)
+        return self._compose(user, station, read_only, ctx, n=n)
+
+    def _compose(
+        self,
+        user: UserId,
+        station: Station,
+        read_only: bool,
+        ctx: StationContext,
+        *,
+        n: int | None = None,
+    ) -> Batch:
         picks = self._composer.next_batch(ctx, n=n or self._batch_size, rng=self._rng)
         if not picks:
             raise StationError(
@@ -433,6 +449,7 @@ class StationService:
             number = fb.record_batch(
                 conn=conn, station=station.id, listener=user, picks=picks, now=self._clock()
             )
+        self._played.recorded((station.id, user), number, (p.track for p in picks))
         facts = self._composer.catalog.tracks(p.track for p in picks)
         cards = tuple(
             Card(i, facts[p.track], p.reason, p.source)
@@ -444,7 +461,12 @@ class StationService:
     def _context(self, conn: Connection, station: Station, listener: UserId) -> StationContext:
         feedback = fb.feedback_for_station(conn=conn, station=station.id)
         disliked = fb.disliked_tracks(conn=conn, user=listener)
-        played = fb.played(conn=conn, station=station.id, listener=listener)
+        batch_no = fb.batches_shown(conn=conn, station=station.id, listener=listener)
+        key = (station.id, listener)
+        played = self._played.get(key, batch_no)
+        if played is None:
+            played = frozenset(fb.played(conn=conn, station=station.id, listener=listener))
+            self._played.put(key, batch_no, played)
         dislikes = [f.track for f in feedback if f.reaction is Reaction.DISLIKE]
         facts = self._composer.catalog.tracks(dislikes)
         return StationContext.build(
@@ -453,7 +475,7 @@ class StationService:
             played=played,
             disliked_anywhere=disliked,
             artist_of={t: facts[t].artist.id for t in dislikes if t in facts},
-            batch_no=fb.batches_shown(conn=conn, station=station.id, listener=listener),
+            batch_no=batch_no,
         )
 
     # -- reactions --------------------------------------------------------------------------
@@ -477,15 +499,26 @@ class StationService:
             return self._record(conn, user, station, tracks, reaction)
 
     def react_to_track(
-        self, user: UserId, station_id: StationId, track: TrackId, reaction: Reaction
+        self,
+        user: UserId,
+        station_id: StationId,
+        track: TrackId,
+        reaction: Reaction,
+        *,
+        strangers_see_nothing: bool = False,
     ) -> Reacted:
         """A reaction to a card by its track (Discord and Telegram reactions arrive so, even
         for cards several batches back). Only the station's owner teaches it, and only about
-        a track it showed them."""
+        a track it showed them. ``strangers_see_nothing``: someone else's station is NotFound,
+        as the API answers (a stranger's ids are not theirs to probe)."""
         with self._engine.begin() as conn:
             station = repo.get_station(conn=conn, station_id=station_id)
-            if station is None:
-                raise NotFound("That station doesn't exist any more.")
+            if station is None or (strangers_see_nothing and station.owner != user):
+                raise NotFound(
+                    "No such station."
+                    if strangers_see_nothing
+                    else "That station doesn't exist any more."
+                )
             if station.owner != user:
                 raise ReadOnly(
                     f'"{station.name}" is someone else\'s station: your reactions teach your '

@@ -27,8 +27,10 @@ class StationsApi:
     def feedback(
         self, user: UserId, station_id: StationId, track: TrackId, reaction: Reaction
     ) -> Reacted:
-        self._service.owned(user, station_id)  # a stranger's station is a 404, not a 403
-        return self._service.react_to_track(user, station_id, track, reaction)
+        # A stranger's station is a 404, not a 403.
+        return self._service.react_to_track(
+            user, station_id, track, reaction, strangers_see_nothing=True
+        )
 
     def tune(
         self,

@@ -1,0 +1,65 @@
+"""``PlayedMemo`` and the service's use of it: what a station played is read back only when
+a batch the memo didn't see was recorded, and nothing repeats either way."""
+
+from __future__ import annotations
+
+import random
+
+from storage.names import SqlNameIndex
+from tests.support.world import World
+from wavelength.domain import StationId, TrackId, UserId
+from wavelength.played_memo import PlayedMemo
+from wavelength.stations import StationService
+
+KEY = (StationId(1), UserId(2))
+T = [TrackId(f"t{i}") for i in range(10)]
+
+
+def test_an_entry_is_complete_only_at_its_batch_number() -> None:
+    memo = PlayedMemo()
+    assert memo.get(KEY, 0) is None
+    memo.put(KEY, 0, [])
+    assert memo.get(KEY, 0) == frozenset()
+    memo.recorded(KEY, 1, T[:5])
+    assert memo.get(KEY, 1) == frozenset(T[:5])
+    assert memo.get(KEY, 2) is None, "a batch recorded elsewhere: read again"
+    memo.recorded(KEY, 3, T[5:])  # this process missed batch 2
+    assert memo.get(KEY, 3) is None
+
+
+def test_past_the_read_limit_the_database_answers_again() -> None:
+    memo = PlayedMemo(most=6)
+    memo.put(KEY, 1, T[:5])
+    memo.recorded(KEY, 2, T[5:8])
+    assert memo.get(KEY, 2) is None
+
+
+def test_forgetting_a_station_drops_every_listener_of_it() -> None:
+    memo = PlayedMemo()
+    memo.put(KEY, 1, T[:2])
+    memo.put((StationId(1), UserId(3)), 1, T[:2])
+    memo.put((StationId(9), UserId(2)), 1, T[:2])
+    memo.forget(StationId(1))
+    assert memo.get(KEY, 1) is None and memo.get((StationId(1), UserId(3)), 1) is None
+    assert memo.get((StationId(9), UserId(2)), 1) == frozenset(T[:2])
+
+
+def test_two_processes_on_one_station_never_repeat_a_track(world: World) -> None:
+    """Two services over one database stand for two processes (the chat and the API): each
+    records batches the other's memo has not seen."""
+    names = SqlNameIndex.load(world.engine)
+
+    def service(seed: int) -> StationService:
+        return StationService(
+            engine=world.engine, composer=world.composer(), names=names, rng=random.Random(seed)
+        )
+
+    chat, api = service(1), service(2)
+    user = chat.user("test", "two-processes")
+    first = chat.create(user, "jazz for reading")
+    station = first.station.id
+    shown = [c.track.id for c in first.cards]
+    for turn in range(8):
+        batch = (api if turn % 2 else chat).next(user, station=station)
+        shown += [c.track.id for c in batch.cards]
+    assert len(shown) == len(set(shown)) == 45
