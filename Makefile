@@ -20,7 +20,7 @@ run: install
 
 ## Install everything and run lint, type checks and the whole test suite.
 test: install lint
-	$(BIN)/pytest -n 2 --durations=10
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=10
 
 lint: install
 	$(BIN)/ruff check .

@@ -24,6 +24,10 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.web.conftest import Served
 
+# The last two tests read what the fuzz tests recorded in this process: pytest-xdist must
+# keep the whole module on one worker (`make test` runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("fuzz_api")
+
 schema = schemathesis.pytest.from_fixture("api_schema")
 # (operation, status) of every generated request, to prove the key got requests past auth.
 ANSWERS: Counter[tuple[str, int]] = Counter()
