@@ -81,7 +81,7 @@ class VectorMemo:
     read again for every batch, and a read costs about 50 µs per vector (the engine hands
     them over as Python lists), so 25 likes cost more than a search."""
 
-    def __init__(self, *, size: int = 100_000) -> None:
+    def __init__(self, *, size: int = 50_000) -> None:  # 50,000 text vectors: 77 MB
         self._size = size
         self._memo: dict[tuple[CollectionName, VectorName, str], Vector | None] = {}
 

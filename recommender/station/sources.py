@@ -93,14 +93,14 @@ class _Searched:
     ids: list[TrackId]
     scores: list[float]
     uses: int = 0
-    matrix: np.ndarray | None = None  # the tracks' vectors, row per id, read at first reuse
 
 
 class RecentSearches:
     """Each station's last deep search per source and limits, reused while the query has
-    barely moved (``REUSE_COSINE``). Bounded; cleared whole when full."""
+    barely moved (``REUSE_COSINE``). Bounded (an entry is ids and scores, about 20 KB; the
+    vectors stay in the composer's shared ``VectorMemo``); cleared whole when full."""
 
-    def __init__(self, *, size: int = 2048) -> None:
+    def __init__(self, *, size: int = 1024) -> None:
         self._memo: dict[tuple[object, ...], _Searched] = {}
         self._size = size
 
@@ -145,16 +145,14 @@ class RecentSearches:
         vectors can't all be read: then a real search is the answer)."""
         if not keep.any():
             return [], []
-        if last.matrix is None:
-            if look.vectors is None:
-                return None
-            found = look.vectors.vectors(look.store, CollectionName.TRACKS, last.ids, space)
-            if len(found) < len(last.ids):
-                return None
-            rows = np.stack([found[t] for t in last.ids]).astype(np.float32)
-            norms = np.linalg.norm(rows, axis=1, keepdims=True)
-            last.matrix = rows / np.where(norms > 0, norms, 1.0)
-        scores = last.matrix @ query
+        if look.vectors is None:
+            return None
+        found = look.vectors.vectors(look.store, CollectionName.TRACKS, last.ids, space)
+        if len(found) < len(last.ids):
+            return None
+        rows = np.stack([found[t] for t in last.ids])
+        norms = np.linalg.norm(rows, axis=1)
+        scores = (rows @ query) / np.where(norms > 0, norms, 1.0)
         scores[~keep] = -np.inf
         top = np.argsort(-scores, kind="stable")[: min(look.pool, int(keep.sum()))]
         return [last.ids[i] for i in top], [float(scores[i]) for i in top]

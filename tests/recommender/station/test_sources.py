@@ -135,12 +135,14 @@ def test_too_few_left_after_exclusions_searches_again() -> None:
     assert len(refilled) == 20 and not set(refilled) & set(gone.exclude_ids)
 
 
-def test_the_vectors_are_read_once_per_search_and_without_them_it_searches() -> None:
+def test_vectors_come_from_the_shared_memo_and_without_them_it_searches() -> None:
     store = make_store()
     recent = RecentSearches()
+    memo = VectorMemo()
+    shared = Lookup(store=store, catalog=None, where=Filter(), pool=20, vectors=memo)  # type: ignore[arg-type]
     for _ in range(3):
-        recent.search(KEY, look(store), VectorName.TEXT, Q, Filter())
-    assert (len(store.depths), store.reads) == (1, 1)
+        recent.search(KEY, shared, VectorName.TEXT, Q, Filter())
+    assert (len(store.depths), store.reads) == (1, 1), "one search, its vectors read once"
     blind = Lookup(store=store, catalog=None, where=Filter(), pool=20)  # type: ignore[arg-type]
     other = RecentSearches()
     other.search(KEY, blind, VectorName.TEXT, Q, Filter())
