@@ -90,6 +90,10 @@ def _serve(
             ).start()
             await run_api(settings, app, stop=stop, bound=port_out.send)
             composer.close()
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+        print(f"server peak RSS: {peak:,.0f} MB", flush=True)
 
     asyncio.run(main())
 
