@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -53,8 +54,9 @@ class Constraints:
     prior: float = 0.0
 
 
-def fuse(proposals: Iterable[Proposal]) -> list[Candidate]:
-    """Weighted RRF over the proposals, best first (ties by track id, so runs repeat)."""
+def fuse(proposals: Iterable[Proposal], *, limit: int | None = None) -> list[Candidate]:
+    """Weighted RRF over the proposals, best first (ties by track id, so runs repeat); the
+    best ``limit`` only, when given (a batch refines the top 120 of some 750)."""
     total: dict[TrackId, float] = {}
     best: dict[TrackId, tuple[float, Proposal]] = {}
     for proposal in proposals:
@@ -65,7 +67,10 @@ def fuse(proposals: Iterable[Proposal]) -> list[Candidate]:
             total[track] = total.get(track, 0.0) + part
             if track not in best or part > best[track][0]:
                 best[track] = (part, proposal)
-    ordered = sorted(total, key=lambda t: (-total[t], t))
+    if limit is not None and limit < len(total):
+        ordered = heapq.nsmallest(limit, total, key=lambda t: (-total[t], t))
+    else:
+        ordered = sorted(total, key=lambda t: (-total[t], t))
     out = []
     for t in ordered:
         proposal = best[t][1]

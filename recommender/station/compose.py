@@ -146,8 +146,7 @@ class StationComposer:
             signals = self.signals(ctx)
             proposals = self._propose(ctx, signals, pool or self._pool)
             with self.timings.stage("compose"):
-                fused = fuse(proposals)
-                top = fused[:window]
+                top = fuse(proposals, limit=window)
                 facts = self._catalog.tracks(c.track for c in top)
                 counts = self._catalog.playlist_counts(c.track for c in top)
                 return refine(top, facts, constraints(ctx), counts=counts)

@@ -302,7 +302,11 @@ class PlaylistSource:
         if not votes:
             return None
         ids, scores = _ranked(votes, look.pool)
-        reasons = {t: Reason(Why.PLAYLISTS, voter[t], collaborative=True) for t in ids}
+        # One Reason per voting playlist, shared: 150 frozen dataclasses per batch add up.
+        by_voter = {
+            pid: Reason(Why.PLAYLISTS, pid, collaborative=True) for pid in {voter[t] for t in ids}
+        }
+        reasons = {t: by_voter[voter[t]] for t in ids}
         weight = ctx.station.tuning.style * PLAYLIST_WEIGHT * _mood_share(signals)
         return Proposal(self.name, ids, scores, weight, reasons[ids[0]], reasons)
 
@@ -395,7 +399,8 @@ class LikedSource:
             return None
         ids, ranked_scores = _ranked(scores, look.pool)
         collaborative = space is VectorName.CF
-        reasons = {t: Reason(Why.LIKED, best[t][1], collaborative) for t in ids}
+        by_like = {liked: Reason(Why.LIKED, liked, collaborative) for liked in strongest}
+        reasons = {t: by_like[best[t][1]] for t in ids}
         weight = ctx.station.tuning.like * min(
             LIKED_WEIGHT_CAP, LIKED_WEIGHT_PER_LIKE * signals.positive_weight
         )

@@ -47,6 +47,17 @@ def test_fuse_ties_break_by_id_so_runs_repeat() -> None:
     assert [c.track for c in fuse([proposal("m", ["b"]), proposal("l", ["a"])])] == ["a", "b"]
 
 
+def test_fuse_with_a_limit_is_the_top_of_the_full_fusion() -> None:
+    proposals = [
+        proposal("mood", [f"t{i}" for i in range(40)], 1.0),
+        proposal("liked", [f"t{i}" for i in range(60, 10, -1)], 2.0, LIKED),
+    ]
+    full = fuse(proposals)
+    assert len(full) == 61  # t0 .. t60
+    assert fuse(proposals, limit=15) == full[:15]
+    assert fuse(proposals, limit=100) == full
+
+
 def facts(*tracks: Track) -> dict[TrackId, Track]:
     return {t.id: t for t in tracks}
 
