@@ -67,13 +67,20 @@ class TextMemo:
         self._memo: dict[str, Vector] = {}
 
     def encode(self, texts: Sequence[str]) -> list[Vector]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        # Answered from what this call saw and encoded: composes run in several threads, and
+        # one clearing a full memo must not take a vector out of another's answer (KeyError).
+        seen = {t: v for t in dict.fromkeys(texts) if (v := self._memo.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in seen]
         if missing:
             if len(self._memo) + len(missing) > self._size:
                 self._memo.clear()  # crude but bounded; the disk cache is behind the encoder
             for text, vector in zip(missing, self._encoder.encode(missing), strict=True):
                 self._memo[text] = vector
-        return [self._memo[t] for t in texts]
+                seen[text] = vector
+        return [seen[t] for t in texts]
+
+
+_UNKNOWN = object()
 
 
 class VectorMemo:
@@ -88,18 +95,23 @@ class VectorMemo:
     def vectors(
         self, store: VectorStore, name: CollectionName, ids: Sequence[str], using: VectorName
     ) -> dict[str, Vector]:
-        missing = [i for i in dict.fromkeys(ids) if (name, using, i) not in self._memo]
+        # The answer is put together from what this call saw and read, so another thread
+        # clearing a full memo meanwhile can't take vectors out of it.
+        out: dict[str, Vector] = {}
+        missing: list[str] = []
+        for i in dict.fromkeys(ids):
+            known = self._memo.get((name, using, i), _UNKNOWN)
+            if known is _UNKNOWN:
+                missing.append(i)
+            elif known is not None:
+                out[i] = known  # type: ignore[assignment]
         if missing:
             found = store.vectors(name, missing, using=using)
             if len(self._memo) + len(missing) > self._size:
                 self._memo.clear()
             for i in missing:  # misses too: a track without this vector stays without it
                 self._memo[(name, using, i)] = found.get(i)
-        out: dict[str, Vector] = {}
-        for i in ids:
-            vector = self._memo.get((name, using, i))
-            if vector is not None:
-                out[i] = vector
+            out.update(found)
         return out
 
     def clear(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from recommender.station.signals import VectorMemo
+from recommender.station.signals import TextMemo, VectorMemo
 from vectorstore.base import CollectionName, Vector, VectorName
 
 
@@ -44,3 +44,42 @@ def test_a_full_memo_starts_over_instead_of_growing() -> None:
     memo.vectors(store, CollectionName.TRACKS, ["t1"], VectorName.TEXT)  # type: ignore[arg-type]
     assert store.reads[-1] == ["t1"]
     assert len(memo._memo) <= 3
+
+
+def test_a_clear_by_another_thread_meanwhile_takes_nothing_out_of_an_answer() -> None:
+    memo = VectorMemo()
+    store = ReadCountingStore()
+    memo.vectors(store, CollectionName.TRACKS, ["t1"], VectorName.TEXT)  # type: ignore[arg-type]
+
+    class ClearingStore(ReadCountingStore):
+        def vectors(
+            self, name: CollectionName, ids: Sequence[str], *, using: VectorName
+        ) -> dict[str, Vector]:
+            memo.clear()  # as another thread would, finding the memo full
+            return super().vectors(name, ids, using=using)
+
+    got = memo.vectors(ClearingStore(), CollectionName.TRACKS, ["t1", "t2"], VectorName.TEXT)  # type: ignore[arg-type]
+    assert set(got) == {"t1", "t2"}
+
+
+def test_text_memo_answers_even_when_another_thread_clears_it_meanwhile() -> None:
+    class ClearingEncoder:
+        dim = 4
+
+        def __init__(self) -> None:
+            self.memo: TextMemo | None = None
+            self.calls: list[list[str]] = []
+
+        def encode(self, texts: Sequence[str]) -> list[Vector]:
+            self.calls.append(list(texts))
+            if self.memo is not None:
+                self.memo._memo.clear()  # as another thread would, finding the memo full
+            return [np.full(4, float(len(t)), dtype=np.float32) for t in texts]
+
+    encoder = ClearingEncoder()
+    memo = TextMemo(encoder)  # type: ignore[arg-type]
+    encoder.memo = memo
+    memo.encode(["jazz"])
+    got = memo.encode(["jazz", "rainy sunday", "jazz"])
+    assert [float(v[0]) for v in got] == [4.0, 12.0, 4.0]
+    assert encoder.calls == [["jazz"], ["rainy sunday"]], "jazz was remembered, not encoded again"
