@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,3 +23,17 @@ def dialect_insert(conn: Connection, table: Table) -> Any:
     """The dialect's own INSERT, which has ``on_conflict_do_*`` on both backends."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+def per_dialect(build: Callable[[Any], Any]) -> Callable[[Connection], Any]:
+    """``build(dialect_insert)`` made once per database kind, for hot statements with an
+    ON CONFLICT clause (it differs between SQLite and PostgreSQL; the rest does not)."""
+    made: dict[str, Any] = {}
+
+    def statement(conn: Connection) -> Any:
+        name = conn.dialect.name
+        if name not in made:
+            made[name] = build(postgresql.insert if name == "postgresql" else sqlite.insert)
+        return made[name]
+
+    return statement

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, Select, bindparam, delete, func, insert, select, update
 
-from storage._sql import dialect_insert, utc
+from storage._sql import per_dialect, utc
 from storage.models import Base, FavouriteRow, FeedbackRow, StationPlayRow
 from wavelength.domain import Feedback, Reaction, StationId, TrackId, UserId
 
@@ -96,15 +96,7 @@ _DISLIKED = select(FeedbackRow.track_id).where(
     FeedbackRow.copied.is_(False),
     FeedbackRow.undone_at.is_(None),
 )
-_SAVE_FAVOURITE: dict[str, Any] = {}  # by dialect name: each has its own ON CONFLICT
-
-
-def _save_favourite(conn: Connection) -> Any:
-    dialect = conn.dialect.name
-    stmt = _SAVE_FAVOURITE.get(dialect)
-    if stmt is None:
-        stmt = _SAVE_FAVOURITE[dialect] = dialect_insert(conn, _FAVOURITES).on_conflict_do_nothing()
-    return stmt
+_save_favourite = per_dialect(lambda insert: insert(_FAVOURITES).on_conflict_do_nothing())
 
 
 # --- what a station showed ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from storage import catalog, feedback
-from storage._sql import dialect_insert, utc
+from storage._sql import dialect_insert, per_dialect, utc
 from storage.models import ActiveStationRow, Base, IdentityRow, StationRow
 from storage.station_codec import (
     mood_from_json,
@@ -49,7 +49,6 @@ _GET_ACTIVE = select(ActiveStationRow.station_id, ActiveStationRow.read_only).wh
     ActiveStationRow.user_id == bindparam("user")
 )
 _CLEAR_ACTIVE = delete(ActiveStationRow).where(ActiveStationRow.user_id == bindparam("user"))
-_SET_ACTIVE: dict[str, Any] = {}  # by dialect name: each has its own ON CONFLICT
 
 
 class DuplicateStationName(ValueError):
@@ -336,24 +335,20 @@ def set_active(
     conn.execute(_set_active(conn), {"user": user, "station": station_id, "read_only": read_only})
 
 
-def _set_active(conn: Connection) -> Any:
-    dialect = conn.dialect.name
-    stmt = _SET_ACTIVE.get(dialect)
-    if stmt is None:
-        stmt = (
-            dialect_insert(conn, _ACTIVE)
-            .values(
-                user_id=bindparam("user"),
-                station_id=bindparam("station"),
-                read_only=bindparam("read_only"),
-            )
-            .on_conflict_do_update(
-                index_elements=["user_id"],
-                set_={"station_id": bindparam("station"), "read_only": bindparam("read_only")},
-            )
+_set_active = per_dialect(
+    lambda insert: (
+        insert(_ACTIVE)
+        .values(
+            user_id=bindparam("user"),
+            station_id=bindparam("station"),
+            read_only=bindparam("read_only"),
         )
-        _SET_ACTIVE[dialect] = stmt
-    return stmt
+        .on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"station_id": bindparam("station"), "read_only": bindparam("read_only")},
+        )
+    )
+)
 
 
 def get_active(*, conn: Connection, user: UserId) -> tuple[StationId, bool] | None:
