@@ -86,20 +86,28 @@ class SqlTrackCatalog:
     ) -> dict[_K, _V]:
         """The memo's answers for ``ids``, reading what it lacks with ``read`` in chunks.
         Ids ``read`` does not find get ``default`` (left out of the result when None)."""
+        # Answered from what this call saw and read: station composes run in several threads,
+        # and one clearing a full memo must not take facts out of another's answer.
         wanted = list(dict.fromkeys(ids))
-        missing = [k for k in wanted if k not in memo]
+        out: dict[_K, _V] = {}
+        missing: list[_K] = []
+        for key in wanted:
+            value = memo.get(key, _MISSING)
+            if value is _MISSING:
+                missing.append(key)
+            elif value is not None:
+                out[key] = value
         if missing:
             found: dict[_K, _V] = {}
             with self._engine.connect() as conn:
                 for start in range(0, len(missing), CHUNK):
                     found.update(read(conn, missing[start : start + CHUNK]))
             for key in missing:
-                memo.remember(key, found.get(key, default))
-        out: dict[_K, _V] = {}
-        for key in wanted:
-            value = memo.get(key, _MISSING)
-            if value is not None and value is not _MISSING:
-                out[key] = value
+                value = found.get(key, default)
+                memo.remember(key, value)
+                if value is not None:
+                    out[key] = value
+            out = {key: out[key] for key in wanted if key in out}  # in the order asked
         return out
 
     def tracks(self, ids: Iterable[TrackId]) -> dict[TrackId, Track]:

@@ -79,6 +79,20 @@ def test_sql_answers_are_memoised_until_cleared(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_a_memo_that_fills_up_mid_answer_still_answers_everything(tmp_path: Path) -> None:
+    """A full memo is cleared whole, by this call or, in a server, by another thread: what
+    this call read must still all be in its answer, in the order asked."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'small.db'}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        catalog.upsert_tracks(conn=conn, tracks=TRACKS)
+    facts = SqlTrackCatalog(engine, memo_size=1)
+    wanted = [t.id for t in reversed(TRACKS)]
+    assert list(facts.tracks(wanted)) == wanted
+    assert list(facts.tracks(wanted)) == wanted
+    engine.dispose()
+
+
 def test_genre_vocabulary_joins_track_and_artist_genres(facts: TrackCatalog) -> None:
     assert facts.genres() == {"jazz", "cool jazz", "bebop"}
 
