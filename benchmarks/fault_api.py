@@ -59,6 +59,7 @@ from tests.support.fakes import HashingEncoder
 from tests.support.world import World, world_playlists, world_tracks
 from vectorstore.base import CollectionName
 from vectorstore.server import QdrantServerStore
+from wavelength.settings import Settings
 from wavelength.stations import StationService
 from wavelength.training import train
 
@@ -119,6 +120,8 @@ def app_for(engine: Engine, store: Any, encoder: Any) -> Any:
         composer=composer,
         names=names,
         store_ready=lambda: store.info(CollectionName.TRACKS) is not None,
+        # The store is the Qdrant server's code path: the threads such a deployment gets.
+        threads=Settings(qdrant_url="http://qdrant").api_lane_threads,
     )
 
 

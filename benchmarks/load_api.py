@@ -81,6 +81,7 @@ def _serve(
                 composer=composer,
                 names=SqlNameIndex.load(rt.database),
                 store_ready=lambda: rt.store.info(CollectionName.TRACKS) is not None,
+                threads=settings.api_lane_threads,
             )
             freeze_startup_heap()
             stop = asyncio.Event()
@@ -89,7 +90,6 @@ def _serve(
                 target=lambda: (stop_in.recv(), loop.call_soon_threadsafe(stop.set)), daemon=True
             ).start()
             await run_api(settings, app, stop=stop, bound=port_out.send)
-            composer.close()
         import resource
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
@@ -227,7 +227,6 @@ async def baseline(
             t.start()
         for t in threads:
             await asyncio.to_thread(t.join)
-        composer.close()
     return samples, errors
 
 

@@ -221,6 +221,7 @@ def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
             names=rt.names,
             store_ready=lambda: rt.store.info(CollectionName.TRACKS) is not None,
             admin_key=key.get_secret_value() if key is not None else None,
+            threads=rt.settings.api_lane_threads,
         )
         found["the HTTP API"] = lambda stop: run_api(rt.settings, api, stop=stop)
     if rt.settings.discord_token is not None:

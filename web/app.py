@@ -5,14 +5,20 @@ The keyed routes live on one router whose responses include the 401 (with the be
 FastAPI derives from ``HTTPBearer``), so the OpenAPI document, ``/docs`` and generated
 clients know a key is needed and what a refusal looks like.
 
-Every handler runs its database and engine work in the thread pool (``run_in_threadpool``):
-the event loop it shares with the bots only parses, checks and answers.
+Every keyed handler runs its database and engine work on the API's own threads (the *lane*,
+``threads`` of them; ``Settings.api_lane_threads``), health, metrics and the dashboard theirs
+in Starlette's thread pool: the event loop it shares with the bots only parses, checks and
+answers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -99,6 +105,7 @@ class _Deps:
     recommender: Recommender
     metrics: Metrics
     admin_key: str | None
+    lane: ThreadPoolExecutor
 
     def user(self, bearer: HTTPAuthorizationCredentials | None) -> UserId:
         if bearer is None:
@@ -112,8 +119,9 @@ class _Deps:
     async def as_user(
         self, bearer: HTTPAuthorizationCredentials | None, act: Callable[[UserId], T]
     ) -> T:
-        """The key's user, then ``act`` for them: one trip to the thread pool."""
-        return await run_in_threadpool(lambda: act(self.user(bearer)))
+        """The key's user, then ``act`` for them: one trip to the lane."""
+        call = functools.partial(contextvars.copy_context().run, lambda: act(self.user(bearer)))
+        return await asyncio.get_running_loop().run_in_executor(self.lane, call)
 
 
 def build_api(
@@ -124,9 +132,13 @@ def build_api(
     names: NameIndex,
     store_ready: Callable[[], bool],
     admin_key: str | None = None,
+    threads: int = 1,
 ) -> FastAPI:
     """The HTTP API over the running services. ``store_ready`` says whether the vector store
-    answers (for /readyz); ``admin_key`` opens the dashboard's data (no key: it stays shut)."""
+    answers (for /readyz); ``admin_key`` opens the dashboard's data (no key: it stays shut);
+    ``threads`` run the keyed routes' work."""
+    if threads < 1:
+        raise ValueError(f"the API needs at least one thread, got {threads}")
     metrics = Metrics(database)
     deps = _Deps(
         database=database,
@@ -134,6 +146,7 @@ def build_api(
         recommender=Recommender(composer=composer, names=names),
         metrics=metrics,
         admin_key=admin_key,
+        lane=ThreadPoolExecutor(threads, thread_name_prefix="api"),
     )
     app = FastAPI(
         title="Wavelength",

@@ -20,6 +20,17 @@ def test_database_url_switches_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().database_url == "postgresql://wl:pw@db:5432/wavelength"
 
 
+def test_api_threads_fit_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().api_lane_threads == 1  # SQLite and embedded Qdrant: CPU work only
+    monkeypatch.setenv("QDRANT_URL", "http://qdrant:6333")
+    assert Settings().api_lane_threads == 8
+    monkeypatch.delenv("QDRANT_URL")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://wl:pw@db:5432/wavelength")
+    assert Settings().api_lane_threads == 8
+    monkeypatch.setenv("WAVELENGTH_API_THREADS", "3")
+    assert Settings().api_lane_threads == 3  # set by hand, it is kept
+
+
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("WAVELENGTH_INGEST_BATCH_SIZE=42\nTELEGRAM_TOKEN=abc:123\n")
     settings = Settings()

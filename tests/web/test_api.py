@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import httpx
@@ -209,3 +212,52 @@ def test_acting_on_a_station_by_id_leaves_the_chat_playing_what_it_played(
     assert client.patch(f"/stations/{older}/tuning", json={"like": 2}).status_code == 200
     assert client.post(f"/stations/{older}/share").status_code == 200
     assert client.get("/stations").json()["active"] == newer
+
+
+class _Overlap:
+    """The station service, counting how many ``next`` calls run at once (each holds on a
+    while, so work that may overlap does)."""
+
+    def __init__(self, inner: StationService) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+
+    def next(self, *args: object, **kwargs: object) -> object:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.1)
+            return self._inner.next(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_the_api_runs_station_work_on_as_many_threads_as_it_is_given(
+    world: World, service: StationService, threads: int
+) -> None:
+    """The embedded default gives the API one thread: its work is all CPU under one GIL, and
+    concurrent threads only contend (benchmarks/load_api.py: 28 → 73 next batches/s)."""
+    overlap = _Overlap(service)
+    for url in serve(app_over(world, overlap, threads=threads)):
+        served = Served(url, world)
+        key = served.key()
+        with served.client(key) as c:
+            sid = _station(c)["station"]["id"]
+
+        def ask(served: Served, key: str, sid: int) -> int:
+            with served.client(key) as c:
+                return c.post(f"/stations/{sid}/next").status_code
+
+        with ThreadPoolExecutor(6) as pool:
+            asked = [pool.submit(ask, served, key, sid) for _ in range(6)]
+            assert [a.result() for a in asked] == [200] * 6
+    # Six requests at once: one thread takes them one by one; three let them overlap.
+    assert overlap.most == 1 if threads == 1 else 1 < overlap.most <= threads
