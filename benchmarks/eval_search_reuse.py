@@ -92,7 +92,6 @@ def main() -> None:
             learn_searches, learn_search_s = store.searches, store.seconds
             cont = score(label, StationRanker(composer), cases, k=100, artists=artists)
             rows.append((label, curve, cont, learn_s, learn_searches, learn_search_s))
-            composer.close()
     finally:
         space.close()
     n = len(parts.test)

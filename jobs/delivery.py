@@ -75,9 +75,10 @@ class StationPicks:
         n: int = PICKS_PER_DAY,
         workers: int = 1,
     ) -> None:
-        """``workers`` threads compose side by side: the vector searches release the GIL,
-        so on a 2-core machine two threads do nearly twice the users per second. Without
-        ``nostalgia`` only daily picks are made (the weekly mix is left to a later run)."""
+        """``workers`` threads compose side by side: on a 2-core machine two did twice the
+        listeners per second of one (docs/benchmarks.md; their database work overlaps, though
+        qdrant-edge 0.9 holds the GIL while it searches). Without ``nostalgia`` only daily
+        picks are made (the weekly mix is left to a later run)."""
         self._picks = picks
         self._nostalgia = nostalgia
         self._n = n

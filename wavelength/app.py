@@ -179,7 +179,6 @@ async def runtime(
             warmup.stop()
             if models is not None:
                 models.stop()  # a refresh build must not outlive the store it reads
-            composer.close()
     finally:
         store.close()
         database.dispose()

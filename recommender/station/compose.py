@@ -12,7 +12,6 @@ import random
 import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -49,7 +48,6 @@ DEFAULT_POOL = 150
 # Catalog facts (artist, features) are read for the top of the fused list only: enough for the
 # surprise band after duplicates and limits are dropped.
 REFINE_WINDOW = 120
-SEARCH_THREADS = 4  # sources searched at once (at most the number of cores)
 
 
 class NotTrainedError(RuntimeError):
@@ -92,9 +90,6 @@ class StationComposer:
         self._pool = pool
         self._spaces: frozenset[VectorName] | None = None
         self._has_playlists = False
-        self._workers = ThreadPoolExecutor(
-            max_workers=min(SEARCH_THREADS, os.cpu_count() or 1), thread_name_prefix="station"
-        )
         self._genres: GenreIndex | None = None
         # Composing is CPU work: more composes at once than there are cores only adds
         # contention. In-process, 8 threads composing at once did 34 feedback + next rounds/s
@@ -259,14 +254,12 @@ class StationComposer:
             store=self._store, catalog=self._catalog, where=where, pool=pool, vectors=self._vectors
         )
         with self.timings.stage("search"):
-            # The vector store's searches run outside the GIL, so the sources search side by
-            # side: two threads answered 2.3x as many queries per second as one on 2 cores.
-            found = list(self._workers.map(lambda s: s.propose(ctx, signals, look), self._sources))
+            # One after another, in the calling thread: qdrant-edge (0.9) holds the GIL while
+            # it searches, so sources searching from a thread pool only added hand-offs (HTTP
+            # load, 8 users, three runs each: 74-83 next batches/s from the pool, 83-89
+            # inline; 2026-11-27). Most sources answer from their memos anyway.
+            found = [source.propose(ctx, signals, look) for source in self._sources]
         return [p for p in found if p is not None and p.ids]
-
-    def close(self) -> None:
-        """Stop the search threads (idle ones cost nothing; this is for tidy shutdowns)."""
-        self._workers.shutdown(wait=True)
 
 
 # Familiarity as a prior: how much being on many human playlists counts. "Play it safe" leans
