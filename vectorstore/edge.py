@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,13 @@ class EdgeTuning:
     payload_hnsw: bool = True
     # Exact (brute-force) search everywhere: the ground truth for recall measurements.
     exact: bool = False
+    # How many Qdrant ids each collection remembers our ids for (``_KnownIds``), about
+    # 170 bytes each: 2**17 is some 22 MB per collection, and holds the demo's 42k tracks whole.
+    known_ids: int = 1 << 17
+
+    def __post_init__(self) -> None:
+        if self.known_ids < 1:
+            raise ValueError(f"known_ids must be at least 1, got {self.known_ids}")
 
 
 def _new_shard(dims: Mapping[VectorName, int], tuning: EdgeTuning) -> NewShard:
@@ -134,6 +142,44 @@ def _edge_filter(plan: FilterPlan | None) -> qe.Filter | None:
     return qe.Filter(must=must or None, must_not=must_not or None)
 
 
+def _uuid_key(point_id: qe.PointId) -> int:
+    """A Qdrant id as the 128-bit int of its UUID: the engine hands back ``uuid.UUID``
+    objects, whose ``.int`` is a plain attribute, where ``str()`` of one takes a microsecond."""
+    if isinstance(point_id, uuid.UUID):
+        return point_id.int
+    return uuid.UUID(str(point_id)).int
+
+
+class _KnownIds:
+    """Our ids by Qdrant id (``_uuid_key``), so that searches need not read payloads: reading
+    the id payload made a 200-result search on 42k tracks cost 0.86 ms instead of 0.29.
+
+    Only a cache: ids map 1:1 to uuids (uuid5), so an entry is right or belongs to a point
+    that is gone, which the engine never returns. Cleared whole when full, after which
+    misses cost one payload read per search until it fills again. Safe to share between
+    threads without a lock: only ``get``, item assignment and ``clear`` on a dict keyed by
+    ints, each atomic under the GIL, and nothing iterates it.
+    """
+
+    def __init__(self, bound: int) -> None:
+        self._bound = bound
+        self._ids: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def get(self, key: int) -> str | None:
+        return self._ids.get(key)
+
+    def learn(self, key: int, point_id: str) -> None:
+        if len(self._ids) >= self._bound:
+            self._ids.clear()
+        self._ids[key] = point_id
+
+    def clear(self) -> None:
+        self._ids.clear()
+
+
 class EdgeStore:
     """``VectorStore`` on qdrant-edge shards under ``root``."""
 
@@ -141,6 +187,8 @@ class EdgeStore:
         self._root = root.expanduser().resolve()
         self._tuning = tuning or EdgeTuning()
         self._shards: dict[CollectionName, OpenShard] = {}
+        # One per collection up front, so no thread ever adds one while another reads.
+        self._known = {name: _KnownIds(self._tuning.known_ids) for name in CollectionName}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -221,7 +269,7 @@ class EdgeStore:
     ) -> int:
         name = check_collection(name)
         check_batch_size(batch_size)
-        shared = self._get(name)
+        shared, known = self._get(name), self._known[name]
         written = 0
         for batch in batched(points, batch_size):
             edge_points = []
@@ -234,6 +282,8 @@ class EdgeStore:
                 edge_points.append(qe.Point(point_uuid(point.id), vectors, stored_payload(point)))
             with engine_errors(shared.path, "upsert points"):
                 shared.engine.update(qe.UpdateOperation.upsert_points(edge_points))
+            for point in batch:  # only once written: a failed batch teaches nothing
+                known.learn(_uuid_key(point_uuid(point.id)), point.id)
             written += len(edge_points)
         return written
 
@@ -271,7 +321,7 @@ class EdgeStore:
         check_filter(where)
         shared = self._get(name)
         query = check_vector(vector, collection=name, using=using, dims=shared.dims)
-        return self._nearest(shared, using, query, n, plan_filter(where))
+        return self._nearest(shared, self._known[name], using, query, n, plan_filter(where))
 
     def recommend(
         self,
@@ -295,7 +345,7 @@ class EdgeStore:
             raise ValueError(f"collection {name.value!r} has no {using.value!r} vectors")
         # qdrant-edge offers best_score and sum_scores only; average_vector is one plain
         # nearest search with the averaged query, exactly as the server computes it.
-        found = self._vectors(shared, [*positive, *negative], using)
+        found = self._vectors(shared, self._known[name], [*positive, *negative], using)
         pos = [found[i] for i in positive if i in found]
         neg = [found[i] for i in negative if i in found]
         if not pos:
@@ -304,22 +354,53 @@ class EdgeStore:
         if not query.any():
             return []
         plan = plan_filter(where, also_exclude=[*positive, *negative])
-        return self._nearest(shared, using, query, n, plan)
+        return self._nearest(shared, self._known[name], using, query, n, plan)
 
     def _nearest(
-        self, shared: OpenShard, using: VectorName, query: Vector, n: int, plan: FilterPlan | None
+        self,
+        shared: OpenShard,
+        known: _KnownIds,
+        using: VectorName,
+        query: Vector,
+        n: int,
+        plan: FilterPlan | None,
     ) -> list[Hit]:
         request = qe.QueryRequest(
             limit=n,
             query=qe.Query.Nearest(query.tolist(), using=using.value),
             filter=_edge_filter(plan),
             params=qe.SearchParams(hnsw_ef=max(self._tuning.hnsw_ef, n), exact=self._tuning.exact),
-            with_payload=[ID_KEY],
+            with_payload=False,  # our ids come from ``known``, or one read below for the rest
             with_vector=False,
         )
         with engine_errors(shared.path, "search"):
             scored = shared.engine.query(request)
-        return [Hit(id=str((p.payload or {})[ID_KEY]), score=float(p.score)) for p in scored]
+        keys = [_uuid_key(p.id) for p in scored]
+        ids = [known.get(key) for key in keys]
+        missing = [p.id for p, found in zip(scored, ids, strict=True) if found is None]
+        if missing:
+            read = self._read_ids(shared, known, missing)
+            ids = [found or read.get(key) for key, found in zip(keys, ids, strict=True)]
+        # None only for a point deleted between the search and the read: it is gone, so
+        # it is left out rather than answered without its id.
+        return [
+            Hit(id=found, score=float(p.score))
+            for p, found in zip(scored, ids, strict=True)
+            if found is not None
+        ]
+
+    def _read_ids(
+        self, shared: OpenShard, known: _KnownIds, point_ids: list[qe.PointId]
+    ) -> dict[int, str]:
+        """Our ids of ``point_ids`` from their payloads, in one read, and remembered."""
+        with engine_errors(shared.path, "read point ids"):
+            records = shared.engine.retrieve(point_ids, with_payload=[ID_KEY], with_vector=False)
+        read: dict[int, str] = {}
+        for record in records:
+            key, point_id = _uuid_key(record.id), str((record.payload or {})[ID_KEY])
+            read[key] = point_id
+            known.learn(key, point_id)
+        return read
 
     def vectors(
         self, name: CollectionName, ids: Sequence[str], *, using: VectorName
@@ -329,10 +410,10 @@ class EdgeStore:
         shared = self._get(name)
         if using not in shared.dims:
             raise ValueError(f"collection {name.value!r} has no {using.value!r} vectors")
-        return self._vectors(shared, ids, using)
+        return self._vectors(shared, self._known[name], ids, using)
 
     def _vectors(
-        self, shared: OpenShard, ids: Sequence[str], using: VectorName
+        self, shared: OpenShard, known: _KnownIds, ids: Sequence[str], using: VectorName
     ) -> dict[str, Vector]:
         if not ids:
             return {}
@@ -342,9 +423,11 @@ class EdgeStore:
             records = shared.engine.retrieve(uuids, with_payload=False, with_vector=[using.value])
         out: dict[str, Vector] = {}
         for record in records:
+            point_id = by_uuid[str(record.id)]
+            known.learn(_uuid_key(record.id), point_id)  # the point exists: cheap to remember
             named = record.vector
             if isinstance(named, dict) and using.value in named:
-                out[by_uuid[str(record.id)]] = np.asarray(named[using.value], dtype=np.float32)
+                out[point_id] = np.asarray(named[using.value], dtype=np.float32)
         return out
 
     def close(self) -> None:
