@@ -43,6 +43,17 @@ class ShownTrack:
     shown_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class FeedbackState:
+    """A fingerprint of every reaction row on one station, live or undone: it changes
+    whenever the station's live reactions do (``feedback_state`` says why)."""
+
+    rows: int
+    newest: int  # the highest row id; 0 when there are none
+    undone: int
+    users: int  # the sum of the rows' user ids
+
+
 def _feedback(row: Row[Any]) -> Feedback:
     return Feedback(
         id=row.id,
@@ -90,6 +101,14 @@ _STATION_FEEDBACK = (
     .where(FeedbackRow.station_id == bindparam("station"))
     .order_by(FeedbackRow.created_at, FeedbackRow.id)
 )
+_STATION_FEEDBACK_AFTER = _STATION_FEEDBACK.where(FeedbackRow.id > bindparam("after"))
+# What ``FeedbackState`` is made of; see ``feedback_state`` for why these four columns.
+_FEEDBACK_STATE = select(
+    func.count(),
+    func.coalesce(func.max(FeedbackRow.id), 0),
+    func.count(FeedbackRow.undone_at),
+    func.coalesce(func.sum(FeedbackRow.user_id), 0),
+).where(FeedbackRow.station_id == bindparam("station"))
 _DISLIKED = select(FeedbackRow.track_id).where(
     FeedbackRow.user_id == bindparam("user"),
     FeedbackRow.reaction == Reaction.DISLIKE.value,
@@ -305,10 +324,35 @@ def shown_reason(
     )
 
 
-def feedback_for_station(*, conn: Connection, station: StationId) -> list[Feedback]:
-    """Live reactions on the station (copied ones included), oldest first."""
-    rows = conn.execute(_STATION_FEEDBACK, {"station": station})
+def feedback_for_station(
+    *, conn: Connection, station: StationId, after: int | None = None
+) -> list[Feedback]:
+    """Live reactions on the station (copied ones included), oldest first; only those whose
+    id is above ``after`` when it is given."""
+    if after is None:
+        rows = conn.execute(_STATION_FEEDBACK, {"station": station})
+    else:
+        rows = conn.execute(_STATION_FEEDBACK_AFTER, {"station": station, "after": after})
     return [_feedback(r) for r in rows]
+
+
+def feedback_state(*, conn: Connection, station: StationId) -> FeedbackState:
+    """The station's ``FeedbackState``: one aggregate over its rows (by the station_id index),
+    far cheaper than reading them back.
+
+    Equal states mean equal live reactions, given how the rows change. Inserts get ids above
+    every earlier one, so they raise ``newest`` (one committed late under a lower id raises
+    ``rows``); an undo only ever sets ``undone_at``, which raises ``undone``; and rows leave a
+    station only with the station or its owner, so nothing undoes those rises. Each count is
+    over all rows, undone ones too: a count of live rows would miss one row undone while
+    another is added. The only other UPDATE, an account merge (``accounts.merge_users``),
+    moves rows to another user id and so moves ``users`` (a sum always moves; a min and a
+    max need not). Blind spot: SQLite (no AUTOINCREMENT) gives a new row the id of a deleted
+    newest row or of a rolled-back insert, so a state that counted uncommitted rows must
+    never be kept.
+    """
+    rows, newest, undone, users = conn.execute(_FEEDBACK_STATE, {"station": station}).one()
+    return FeedbackState(rows=rows, newest=newest, undone=undone, users=users)
 
 
 def recent_feedback(*, conn: Connection, user: UserId, limit: int = 20) -> list[Feedback]:

@@ -36,6 +36,7 @@ from wavelength.domain import (
     Tuning,
     UserId,
 )
+from wavelength.feedback_memo import FeedbackMemo
 from wavelength.played_memo import PlayedMemo
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ class StationService:
         self._clock = clock
         self._rng = rng or random.Random()
         self._played = PlayedMemo()
+        self._feedback = FeedbackMemo()
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -291,6 +293,7 @@ class StationService:
             station = self._own(conn, user, target, exact=True)
             repo.delete_station(conn=conn, owner=user, station_id=station.id)
         self._played.forget(station.id)  # SQLite may give a new station the same id
+        self._feedback.forget(station.id)
         return station
 
     def share(
@@ -459,7 +462,7 @@ class StationService:
         return Batch(station, number, cards, read_only)
 
     def _context(self, conn: Connection, station: Station, listener: UserId) -> StationContext:
-        feedback = fb.feedback_for_station(conn=conn, station=station.id)
+        feedback = self._feedback.read(conn, station.id)  # ``conn`` has written nothing
         disliked = fb.disliked_tracks(conn=conn, user=listener)
         batch_no = fb.batches_shown(conn=conn, station=station.id, listener=listener)
         key = (station.id, listener)
@@ -610,7 +613,8 @@ class StationService:
 
     def _banned(self, conn: Connection, station: Station) -> frozenset[ArtistId]:
         """The artists this station leaves out, by its own bans and repeated dislikes."""
-        feedback = fb.feedback_for_station(conn=conn, station=station.id)
+        # Called in the reaction's transaction, after its inserts too: never remembered.
+        feedback = self._feedback.read(conn, station.id, remember=False)
         dislikes = [f.track for f in feedback if f.reaction is Reaction.DISLIKE]
         facts = self._composer.catalog.tracks(dislikes)
         artist_of = {t: facts[t].artist.id for t in dislikes if t in facts}
