@@ -12,14 +12,16 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from recommender.station.reasons import Reason
 from recommender.station.sources import Proposal
+from recommender.station.sums import top_sums
 from wavelength.domain import ArtistId, Familiarity, Mood, Tilt, Track, TrackId
 from wavelength.ids import normalize_name
 
@@ -57,25 +59,17 @@ class Constraints:
 def fuse(proposals: Iterable[Proposal], *, limit: int | None = None) -> list[Candidate]:
     """Weighted RRF over the proposals, best first (ties by track id, so runs repeat); the
     best ``limit`` only, when given (a batch refines the top 120 of some 750)."""
-    total: dict[TrackId, float] = {}
-    best: dict[TrackId, tuple[float, Proposal]] = {}
-    for proposal in proposals:
-        if proposal.weight <= 0:
-            continue
-        for rank, track in enumerate(proposal.ids):
-            part = proposal.weight / (RRF_K + rank + 1)
-            total[track] = total.get(track, 0.0) + part
-            if track not in best or part > best[track][0]:
-                best[track] = (part, proposal)
-    if limit is not None and limit < len(total):
-        ordered = heapq.nsmallest(limit, total, key=lambda t: (-total[t], t))
-    else:
-        ordered = sorted(total, key=lambda t: (-total[t], t))
+    counted = [p for p in proposals if p.weight > 0]
+    summed = top_sums(
+        [(p.ids, p.weight / (RRF_K + np.arange(len(p.ids)) + 1)) for p in counted], limit
+    )
+    if summed is None:
+        return []
     out = []
-    for t in ordered:
-        proposal = best[t][1]
-        reason = proposal.reasons.get(t, proposal.reason)
-        out.append(Candidate(track=t, score=total[t], source=proposal.source, reason=reason))
+    for track, total, i in zip(*summed, strict=True):
+        proposal = counted[i]  # the source that contributed most: its reason goes along
+        reason = proposal.reasons.get(track, proposal.reason)
+        out.append(Candidate(track=track, score=total, source=proposal.source, reason=reason))
     return out
 
 

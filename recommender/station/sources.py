@@ -18,6 +18,8 @@ vector is a fair query but a poor answer (held-out MPD playlists almost never ho
 from __future__ import annotations
 
 import heapq
+import threading
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -28,6 +30,7 @@ from recommender.station.context import StationContext
 from recommender.station.ports import TrackCatalog
 from recommender.station.reasons import Reason, Why
 from recommender.station.signals import Signals, VectorMemo
+from recommender.station.sums import top_sums
 from vectorstore.base import CollectionName, Filter, Vector, VectorName, VectorStore
 from wavelength.domain import PlaylistId, TrackId
 
@@ -93,16 +96,26 @@ class _Searched:
     ids: list[TrackId]
     scores: list[float]
     uses: int = 0
+    # The found tracks' vectors as rows, and their norms (0 read as 1): read on the first
+    # reuse and kept, since every reuse ranks the same tracks again (stacking 200 vectors
+    # from the memo each time cost more than the ranking).
+    rows: np.ndarray | None = None
+    norms: np.ndarray | None = None
 
 
 class RecentSearches:
     """Each station's last deep search per source and limits, reused while the query has
-    barely moved (``REUSE_COSINE``). Bounded (an entry is ids and scores, about 20 KB; the
-    vectors stay in the composer's shared ``VectorMemo``); cleared whole when full."""
+    barely moved (``REUSE_COSINE``). Bounded: an entry is ids and scores, about 20 KB,
+    cleared whole when full; the newest ``with_rows`` entries also keep their tracks'
+    vectors stacked (about 400 KB each; older ones read them from the composer's shared
+    ``VectorMemo`` again when reused)."""
 
-    def __init__(self, *, size: int = 1024) -> None:
+    def __init__(self, *, size: int = 1024, with_rows: int = 64) -> None:
         self._memo: dict[tuple[object, ...], _Searched] = {}
         self._size = size
+        self._stacked: deque[_Searched] = deque()
+        self._with_rows = with_rows
+        self._lock = threading.Lock()
 
     def search(
         self, key: tuple[object, ...], look: Lookup, space: VectorName, vector: Vector,
@@ -137,22 +150,31 @@ class RecentSearches:
         self._memo[slot] = _Searched(query, where.exclude_artist_ids, ids, scores)
         return ids[: look.pool], scores[: look.pool]
 
-    @staticmethod
     def _rerank(
-        last: _Searched, keep: np.ndarray, query: np.ndarray, look: Lookup, space: VectorName
-    ) -> tuple[list[TrackId], list[float]] | None:
+        self, last: _Searched, keep: np.ndarray, query: np.ndarray, look: Lookup,
+        space: VectorName,
+    ) -> tuple[list[TrackId], list[float]] | None:  # fmt: skip
         """The kept tracks of ``last`` by cosine to ``query``, best first (None when their
         vectors can't all be read: then a real search is the answer)."""
         if not keep.any():
             return [], []
-        if look.vectors is None:
-            return None
-        found = look.vectors.vectors(look.store, CollectionName.TRACKS, last.ids, space)
-        if len(found) < len(last.ids):
-            return None
-        rows = np.stack([found[t] for t in last.ids])
-        norms = np.linalg.norm(rows, axis=1)
-        scores = (rows @ query) / np.where(norms > 0, norms, 1.0)
+        rows, norms = last.rows, last.norms  # once: another thread may let them go
+        if rows is None or norms is None:
+            if look.vectors is None:
+                return None
+            found = look.vectors.vectors(look.store, CollectionName.TRACKS, last.ids, space)
+            if len(found) < len(last.ids):
+                return None
+            rows = np.stack([found[t] for t in last.ids])
+            norms = np.linalg.norm(rows, axis=1)
+            norms = np.where(norms > 0, norms, 1.0)
+            last.rows, last.norms = rows, norms
+            with self._lock:
+                self._stacked.append(last)
+                while len(self._stacked) > self._with_rows:  # the oldest holder lets go
+                    old = self._stacked.popleft()
+                    old.rows = old.norms = None
+        scores = (rows @ query) / norms
         scores[~keep] = -np.inf
         top = np.argsort(-scores, kind="stable")[: min(look.pool, int(keep.sum()))]
         return [last.ids[i] for i in top], [float(scores[i]) for i in top]
@@ -358,19 +380,22 @@ class LikedSource:
     name = "liked"
 
     def __init__(self, *, memo_size: int = 4096) -> None:
-        self._memo: dict[tuple[object, ...], tuple[list[TrackId], list[float]]] = {}
+        # Per liked track: its neighbours and their cosines floored at 0, as a float64 array
+        # (``top_sums`` adds them in the order and precision of a Python loop).
+        self._memo: dict[tuple[object, ...], tuple[list[TrackId], np.ndarray]] = {}
         self._memo_size = memo_size
 
     def _neighbours(
         self, liked: TrackId, vector: Vector, space: VectorName, look: Lookup
-    ) -> tuple[list[TrackId], list[float]]:
+    ) -> tuple[list[TrackId], np.ndarray]:
         limits = replace(look.where, exclude_ids=(), exclude_artist_ids=())
         key = (liked, space, limits, look.pool)
         found = self._memo.get(key)
         if found is None:
             # A little deeper than the pool: later batches take played tracks out of it.
             deeper = replace(look, where=limits, pool=look.pool + LIKED_SPARE)
-            found = _search(deeper, space, vector)
+            ids, cosines = _search(deeper, space, vector)
+            found = (ids, np.maximum(np.asarray(cosines, dtype=np.float64), 0.0))
             if len(self._memo) >= self._memo_size:
                 self._memo.clear()
             self._memo[key] = found
@@ -383,24 +408,21 @@ class LikedSource:
             return None
         weights = dict(ctx.positives)
         strongest = sorted(positives, key=lambda t: -weights[t])[:LIKED_QUERIES]
-        excluded = ctx.never | frozenset(look.where.exclude_ids)
-        scores: dict[TrackId, float] = {}
-        best: dict[TrackId, tuple[float, TrackId]] = {}
-        for liked in strongest:
-            ids, cosines = self._neighbours(liked, positives[liked], space, look)
-            for track, cosine in zip(ids, cosines, strict=True):
-                if track in excluded:
-                    continue
-                part = weights[liked] * max(cosine, 0.0)
-                scores[track] = scores.get(track, 0.0) + part
-                if track not in best or part > best[track][0]:
-                    best[track] = (part, liked)
-        if not scores:
+        found = [self._neighbours(liked, positives[liked], space, look) for liked in strongest]
+        summed = top_sums(
+            [
+                (ids, weights[liked] * cosines)
+                for liked, (ids, cosines) in zip(strongest, found, strict=True)
+            ],
+            look.pool,
+            excluded=ctx.never | frozenset(look.where.exclude_ids),
+        )
+        if summed is None:
             return None
-        ids, ranked_scores = _ranked(scores, look.pool)
+        ids, ranked_scores, nearest = summed
         collaborative = space is VectorName.CF
         by_like = {liked: Reason(Why.LIKED, liked, collaborative) for liked in strongest}
-        reasons = {t: by_like[best[t][1]] for t in ids}
+        reasons = {t: by_like[strongest[k]] for t, k in zip(ids, nearest, strict=True)}
         weight = ctx.station.tuning.like * min(
             LIKED_WEIGHT_CAP, LIKED_WEIGHT_PER_LIKE * signals.positive_weight
         )

@@ -157,3 +157,27 @@ def test_a_station_that_ran_out_stays_out_without_searching() -> None:
     assert recent.search(KEY, look(store, everything), VectorName.TEXT, Q, everything) == ([], [])
     assert recent.search(KEY, look(store, everything), VectorName.TEXT, Q, everything) == ([], [])
     assert len(store.depths) == 1
+
+
+def test_stacked_vectors_are_kept_for_the_newest_searches_only_and_answers_stay_the_same() -> None:
+    """A reuse ranks the same tracks again, so their vectors are kept stacked, but only for
+    the newest few searches (400 KB each); the others read them from the shared memo again
+    and must answer exactly the same."""
+    answers = []
+    for with_rows in (64, 1):
+        store = make_store()
+        recent = RecentSearches(with_rows=with_rows)
+        memo = VectorMemo()
+        got = []
+        for turn in range(3):
+            for station in (1, 2):  # two stations taking turns: with one slot, each evicts
+                shared = Lookup(store=store, catalog=None, where=Filter(), pool=20, vectors=memo)  # type: ignore[arg-type]
+                key = ("mood", station, "rainy jazz")
+                got.append(
+                    recent.search(key, shared, VectorName.TEXT, nudge(Q, 0.01 * turn), Filter())
+                )
+        assert len(store.depths) == 2, "two stations, one search each"
+        stacked = [e for e in recent._memo.values() if e.rows is not None]
+        assert len(stacked) == min(with_rows, 2)
+        answers.append(got)
+    assert answers[0] == answers[1]
