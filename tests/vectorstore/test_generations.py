@@ -4,6 +4,7 @@ LiveStore in place (calls in flight finish on the old one), drop what nobody rea
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,10 +128,17 @@ def test_a_call_in_flight_finishes_on_the_old_generation(generations: Generation
     generations.publish(1)
     switcher = threading.Thread(target=live.follow)
     switcher.start()
-    switcher.join(0.5)
-    assert switcher.is_alive()  # waiting for the upsert still running on generation 0
-    assert marker(live) == "marker:g1"  # while new calls already go to generation 1
-    release.set()
+    try:
+        # The switch opens generation 1's shards first: on a busy machine that took more
+        # than the half second this test once allowed, so it waits for the switch itself.
+        deadline = time.monotonic() + 10
+        while live.generation != 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert live.generation == 1, "the store did not switch to generation 1"
+        assert switcher.is_alive()  # waiting for the upsert still running on generation 0
+        assert marker(live) == "marker:g1"  # while new calls already go to generation 1
+    finally:
+        release.set()  # a failure above must not leave the threads to outlive the folder
     writer.join(10)
     switcher.join(10)
     assert written == [1] and not switcher.is_alive()
