@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     # Opens the operators' dashboard data; without it the dashboard stays shut.
     api_admin_key: SecretStr | None = None
     # Threads that run the API's station and recommendation work; 0 picks for the deployment
-    # (``api_threads_for``).
+    # (``api_lane_threads``).
     api_threads: int = Field(default=0, ge=0, le=64)
 
     @field_validator("data_home")
@@ -185,10 +185,10 @@ class Settings(BaseSettings):
     @property
     def api_lane_threads(self) -> int:
         """``api_threads``, or when 0: one thread on the embedded default, where every
-        request is CPU work under one GIL (threads only contend: 8 users over HTTP got 28
-        next batches/s from the shared thread pool and 73 from one thread, 2 cores,
-        2026-11-27), and 8 with PostgreSQL or a Qdrant server, whose requests spend much of
-        their time waiting on the network while others could run."""
+        request is CPU work under one GIL (threads only contend: 8 users over HTTP got 38-43
+        next batches/s from the shared thread pool and 50-54 from one thread, back to back
+        on 2 cores, 2026-11-27), and 8 with PostgreSQL or a Qdrant server, whose requests
+        spend much of their time waiting on the network while others could run."""
         if self.api_threads:
             return self.api_threads
         embedded = self.qdrant_url is None and self.database_url.startswith("sqlite")

@@ -244,7 +244,8 @@ def test_the_api_runs_station_work_on_as_many_threads_as_it_is_given(
     world: World, service: StationService, threads: int
 ) -> None:
     """The embedded default gives the API one thread: its work is all CPU under one GIL, and
-    concurrent threads only contend (benchmarks/load_api.py: 28 → 73 next batches/s)."""
+    concurrent threads only contend (benchmarks/load_api.py, back to back: 38-43 → 50-54
+    next batches/s)."""
     overlap = _Overlap(service)
     for url in serve(app_over(world, overlap, threads=threads)):
         served = Served(url, world)
