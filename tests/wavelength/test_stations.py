@@ -19,7 +19,6 @@ from storage import feedback as fb
 from storage import lookup
 from storage.names import SqlNameIndex
 from tests.support.world import World
-from wavelength import stations as service_module
 from wavelength.domain import (
     ArtistId,
     Familiarity,
@@ -42,6 +41,7 @@ from wavelength.stations import (
     StationService,
     default_name,
 )
+from wavelength.stations import _library as library_module
 
 Seeded = Callable[[int], StationService]
 UPBEAT = Steer("more upbeat", +1, (Tilt("energy", 0.5),))
@@ -151,7 +151,7 @@ def test_default_names_are_capitalised_and_shortened() -> None:
 def test_the_number_of_stations_is_bounded(
     monkeypatch: pytest.MonkeyPatch, service: StationService, user: UserId, other: UserId
 ) -> None:
-    monkeypatch.setattr(service_module, "MAX_STATIONS", 2)
+    monkeypatch.setattr(library_module, "MAX_STATIONS", 2)
     service.create(user, "jazz for reading")
     service.create(user, "sleep")
     with pytest.raises(StationError, match=r"You have 2 stations, the most I keep\. Delete one"):
