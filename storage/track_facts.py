@@ -8,10 +8,11 @@ has the same shape: find what the memo lacks, read it in chunks, remember hits a
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import bindparam, func, select
 
+from recommender.memo import ReadThrough
 from storage.catalog import GENRE_SEPARATOR
 from storage.models import ArtistRow, PlaylistItemRow, PlaylistRow, TrackRow
 from storage.training_data import row_to_track, track_columns
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 CHUNK = 500  # ids per IN list: well under SQLite's and PostgreSQL's parameter limits
-_MISSING = object()
 # Built once with an expanding IN: every look-up reuses the statement (building one costs
 # more than running it from SQLAlchemy's compiled cache); only the ids change.
 _TRACKS = (
@@ -49,27 +49,14 @@ _PLAYLIST_COUNTS = (
 )
 
 
-class _Memo(dict[Any, Any]):
-    """Answers by key, misses included (as ``None``); cleared whole when full."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def remember(self, key: object, value: object) -> None:
-        if len(self) >= self.size:
-            self.clear()  # bounded and simple; refilled from a handful of queries
-        self[key] = value
-
-
 class SqlTrackCatalog:
     def __init__(self, engine: Engine, *, memo_size: int = 200_000) -> None:
         self._engine = engine
-        self._tracks = _Memo(memo_size)
-        self._artists = _Memo(memo_size // 4)
-        self._playlists = _Memo(memo_size // 4)
-        self._members = _Memo(memo_size // 20)
-        self._counts = _Memo(memo_size)
+        self._tracks: ReadThrough[TrackId, Track] = ReadThrough(memo_size)
+        self._artists: ReadThrough[ArtistId, Artist] = ReadThrough(memo_size // 4)
+        self._playlists: ReadThrough[PlaylistId, str] = ReadThrough(memo_size // 4)
+        self._members: ReadThrough[PlaylistId, tuple[TrackId, ...]] = ReadThrough(memo_size // 20)
+        self._counts: ReadThrough[TrackId, int] = ReadThrough(memo_size)
         self._genres: frozenset[str] | None = None
 
     def clear(self) -> None:
@@ -80,35 +67,21 @@ class SqlTrackCatalog:
     def _fetch(
         self,
         ids: Iterable[_K],
-        memo: _Memo,
+        memo: ReadThrough[_K, _V],
         read: Callable[[Connection, Sequence[_K]], dict[_K, _V]],
         default: _V | None = None,
     ) -> dict[_K, _V]:
-        """The memo's answers for ``ids``, reading what it lacks with ``read`` in chunks.
-        Ids ``read`` does not find get ``default`` (left out of the result when None)."""
-        # Answered from what this call saw and read: station composes run in several threads,
-        # and one clearing a full memo must not take facts out of another's answer.
-        wanted = list(dict.fromkeys(ids))
-        out: dict[_K, _V] = {}
-        missing: list[_K] = []
-        for key in wanted:
-            value = memo.get(key, _MISSING)
-            if value is _MISSING:
-                missing.append(key)
-            elif value is not None:
-                out[key] = value
-        if missing:
+        """The memo's answers for ``ids``, reading what it lacks with ``read`` in chunks, on
+        one connection. Ids ``read`` does not find get ``default`` (left out when None)."""
+
+        def read_all(missing: list[_K]) -> dict[_K, _V]:
             found: dict[_K, _V] = {}
             with self._engine.connect() as conn:
                 for start in range(0, len(missing), CHUNK):
                     found.update(read(conn, missing[start : start + CHUNK]))
-            for key in missing:
-                value = found.get(key, default)
-                memo.remember(key, value)
-                if value is not None:
-                    out[key] = value
-            out = {key: out[key] for key in wanted if key in out}  # in the order asked
-        return out
+            return found
+
+        return memo.get_many(ids, read_all, default=default)
 
     def tracks(self, ids: Iterable[TrackId]) -> dict[TrackId, Track]:
         def read(conn: Connection, chunk: Sequence[TrackId]) -> dict[TrackId, Track]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recommender.encoder import TextEncoder
+from recommender.memo import ReadThrough
 from recommender.station.context import StationContext
 from recommender.station.genres import GenreIndex
 from recommender.station.ports import TrackCatalog
@@ -63,24 +64,17 @@ class TextMemo:
 
     def __init__(self, encoder: TextEncoder, *, size: int = 4096) -> None:
         self._encoder = encoder
-        self._size = size
-        self._memo: dict[str, Vector] = {}
+        self._memo: ReadThrough[str, Vector] = ReadThrough(size)  # the disk cache is behind
 
     def encode(self, texts: Sequence[str]) -> list[Vector]:
-        # Answered from what this call saw and encoded: composes run in several threads, and
-        # one clearing a full memo must not take a vector out of another's answer (KeyError).
-        seen = {t: v for t in dict.fromkeys(texts) if (v := self._memo.get(t)) is not None}
-        missing = [t for t in dict.fromkeys(texts) if t not in seen]
-        if missing:
-            if len(self._memo) + len(missing) > self._size:
-                self._memo.clear()  # crude but bounded; the disk cache is behind the encoder
-            for text, vector in zip(missing, self._encoder.encode(missing), strict=True):
-                self._memo[text] = vector
-                seen[text] = vector
-        return [seen[t] for t in texts]
+        def read(missing: list[str]) -> dict[str, Vector]:
+            return dict(zip(missing, self._encoder.encode(missing), strict=True))
 
+        found = self._memo.get_many(texts, read)
+        return [found[t] for t in texts]
 
-_UNKNOWN = object()
+    def clear(self) -> None:
+        self._memo.clear()
 
 
 class VectorMemo:
@@ -89,33 +83,25 @@ class VectorMemo:
     them over as Python lists), so 25 likes cost more than a search."""
 
     def __init__(self, *, size: int = 50_000) -> None:  # 50,000 text vectors: 77 MB
-        self._size = size
-        self._memo: dict[tuple[CollectionName, VectorName, str], Vector | None] = {}
+        self._memo: ReadThrough[tuple[CollectionName, VectorName, str], Vector] = ReadThrough(size)
 
     def vectors(
         self, store: VectorStore, name: CollectionName, ids: Sequence[str], using: VectorName
     ) -> dict[str, Vector]:
-        # The answer is put together from what this call saw and read, so another thread
-        # clearing a full memo meanwhile can't take vectors out of it.
-        out: dict[str, Vector] = {}
-        missing: list[str] = []
-        for i in dict.fromkeys(ids):
-            known = self._memo.get((name, using, i), _UNKNOWN)
-            if known is _UNKNOWN:
-                missing.append(i)
-            elif known is not None:
-                out[i] = known  # type: ignore[assignment]
-        if missing:
-            found = store.vectors(name, missing, using=using)
-            if len(self._memo) + len(missing) > self._size:
-                self._memo.clear()
-            for i in missing:  # misses too: a track without this vector stays without it
-                self._memo[(name, using, i)] = found.get(i)
-            out.update(found)
-        return out
+        def read(
+            missing: list[tuple[CollectionName, VectorName, str]],
+        ) -> dict[tuple[CollectionName, VectorName, str], Vector]:
+            found = store.vectors(name, [i for _, _, i in missing], using=using)
+            return {(name, using, i): v for i, v in found.items()}
+
+        found = self._memo.get_many(((name, using, i) for i in ids), read)
+        return {i: v for (_, _, i), v in found.items()}
 
     def clear(self) -> None:
         self._memo.clear()
+
+    def __len__(self) -> int:
+        return len(self._memo)
 
 
 def gather(

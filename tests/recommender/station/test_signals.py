@@ -43,7 +43,7 @@ def test_a_full_memo_starts_over_instead_of_growing() -> None:
     memo.vectors(store, CollectionName.TRACKS, ["t4"], VectorName.TEXT)  # type: ignore[arg-type]
     memo.vectors(store, CollectionName.TRACKS, ["t1"], VectorName.TEXT)  # type: ignore[arg-type]
     assert store.reads[-1] == ["t1"]
-    assert len(memo._memo) <= 3
+    assert len(memo) <= 3
 
 
 def test_a_clear_by_another_thread_meanwhile_takes_nothing_out_of_an_answer() -> None:
@@ -73,7 +73,7 @@ def test_text_memo_answers_even_when_another_thread_clears_it_meanwhile() -> Non
         def encode(self, texts: Sequence[str]) -> list[Vector]:
             self.calls.append(list(texts))
             if self.memo is not None:
-                self.memo._memo.clear()  # as another thread would, finding the memo full
+                self.memo.clear()  # as another thread would, finding the memo full
             return [np.full(4, float(len(t)), dtype=np.float32) for t in texts]
 
     encoder = ClearingEncoder()
