@@ -57,6 +57,21 @@ def report(
         )
 
 
+async def serve_until_told(
+    settings: Any, app: Any, port_out: mp.connection.Connection, stop_in: mp.connection.Connection
+) -> None:
+    """Serve ``app`` (in a server process) until anything arrives on ``stop_in``; the port
+    it bound goes out on ``port_out``."""
+    from web import run_api
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    threading.Thread(
+        target=lambda: (stop_in.recv(), loop.call_soon_threadsafe(stop.set)), daemon=True
+    ).start()
+    await run_api(settings, app, stop=stop, bound=port_out.send)
+
+
 def _serve(
     home: str, port_out: mp.connection.Connection, stop_in: mp.connection.Connection
 ) -> None:
@@ -68,7 +83,7 @@ def _serve(
         from wavelength.app import freeze_startup_heap, runtime
         from wavelength.components import make_encoder
         from wavelength.settings import Settings
-        from web import build_api, run_api
+        from web import build_api
 
         settings = Settings(data_home=Path(home), demo_catalog=False, api_port=0)
         async with runtime(settings, echo=lambda _: None, progress=False) as rt:
@@ -84,12 +99,7 @@ def _serve(
                 threads=settings.api_lane_threads,
             )
             freeze_startup_heap()
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            threading.Thread(
-                target=lambda: (stop_in.recv(), loop.call_soon_threadsafe(stop.set)), daemon=True
-            ).start()
-            await run_api(settings, app, stop=stop, bound=port_out.send)
+            await serve_until_told(settings, app, port_out, stop_in)
         import resource
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux

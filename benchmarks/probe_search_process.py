@@ -88,7 +88,7 @@ def _serve(home: str, mode: str, threads: int, port_out: Connection, stop_in: Co
     from wavelength.components import make_encoder
     from wavelength.settings import Settings
     from wavelength.stations import StationService
-    from web import build_api, run_api
+    from web import build_api
 
     settings = Settings(data_home=Path(home), demo_catalog=False, api_port=0)
     engine = make_engine(settings.database_url)
@@ -111,15 +111,7 @@ def _serve(home: str, mode: str, threads: int, port_out: Connection, stop_in: Co
         threads=threads,
     )
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        threading.Thread(
-            target=lambda: (stop_in.recv(), loop.call_soon_threadsafe(stop.set)), daemon=True
-        ).start()
-        await run_api(settings, app, stop=stop, bound=port_out.send)
-
-    asyncio.run(main())
+    asyncio.run(load_api.serve_until_told(settings, app, port_out, stop_in))
     store.close()
     engine.dispose()
 

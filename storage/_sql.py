@@ -19,10 +19,14 @@ def utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
+def _insert_of(dialect_name: str) -> Callable[[Table], Any]:
+    """The dialect's own ``insert``, which has ``on_conflict_do_*`` on both backends."""
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
 def dialect_insert(conn: Connection, table: Table) -> Any:
     """The dialect's own INSERT, which has ``on_conflict_do_*`` on both backends."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return _insert_of(conn.dialect.name)(table)
 
 
 def per_dialect(build: Callable[[Any], Any]) -> Callable[[Connection], Any]:
@@ -33,7 +37,7 @@ def per_dialect(build: Callable[[Any], Any]) -> Callable[[Connection], Any]:
     def statement(conn: Connection) -> Any:
         name = conn.dialect.name
         if name not in made:
-            made[name] = build(postgresql.insert if name == "postgresql" else sqlite.insert)
+            made[name] = build(_insert_of(name))
         return made[name]
 
     return statement
