@@ -73,7 +73,10 @@ async def serve_until_told(
 
 
 def _serve(
-    home: str, port_out: mp.connection.Connection, stop_in: mp.connection.Connection
+    home: str,
+    port_out: mp.connection.Connection,
+    stop_in: mp.connection.Connection,
+    compose_workers: int = 0,
 ) -> None:
     async def main() -> None:
         from recommender.station import StationComposer
@@ -82,11 +85,19 @@ def _serve(
         from vectorstore.base import CollectionName
         from wavelength.app import freeze_startup_heap, runtime
         from wavelength.components import make_encoder
+        from wavelength.compose_pool import make_pool
         from wavelength.settings import Settings
         from web import build_api
 
-        settings = Settings(data_home=Path(home), demo_catalog=False, api_port=0)
+        settings = Settings(
+            data_home=Path(home), demo_catalog=False, api_port=0, compose_workers=compose_workers
+        )
         async with runtime(settings, echo=lambda _: None, progress=False) as rt:
+            pool = make_pool(settings, rt.stations)
+            if pool is not None:  # started before the port is told: the load meets them up
+                pool.start()
+                if not pool.wait_ready(300):
+                    raise RuntimeError("the compose workers did not start")
             composer = StationComposer(
                 store=rt.store, encoder=make_encoder(settings), catalog=SqlTrackCatalog(rt.database)
             )
@@ -97,9 +108,14 @@ def _serve(
                 names=SqlNameIndex.load(rt.database),
                 store_ready=lambda: rt.store.info(CollectionName.TRACKS) is not None,
                 threads=settings.api_lane_threads,
+                nexts=pool.next if pool is not None else None,
             )
             freeze_startup_heap()
-            await serve_until_told(settings, app, port_out, stop_in)
+            try:
+                await serve_until_told(settings, app, port_out, stop_in)
+            finally:
+                if pool is not None:
+                    pool.close()
         import resource
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
@@ -241,12 +257,20 @@ async def baseline(
 
 
 def main() -> None:
+    from vectorstore.replica import sparse_copy
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--compose-workers",
+        type=int,
+        default=0,
+        help="next batches composed by this many worker processes (WAVELENGTH_COMPOSE_WORKERS)",
+    )
     args = parser.parse_args()
     if "WAVELENGTH_DATA_HOME" not in os.environ:
         parser.error("set WAVELENGTH_DATA_HOME to a trained data home (it is copied, not changed)")
@@ -254,20 +278,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="wl-load-") as tmp:
         home = Path(tmp)
         shutil.copy2(source / "wavelength.db", home / "wavelength.db")
-        shutil.copytree(source / "vectors", home / "vectors")
+        # Sparse: qdrant-edge's files are mostly holes, which a plain copy fills (143 -> 637 MB).
+        shutil.copytree(source / "vectors", home / "vectors", copy_function=sparse_copy)
         if (source / "cache").is_dir():
             shutil.copytree(source / "cache", home / "cache")
         keys = _keys(home, args.users)
         ctx = mp.get_context("spawn")
         port_out, port_in = ctx.Pipe(duplex=False)
         stop_in, stop_out = ctx.Pipe(duplex=False)
-        server = ctx.Process(target=_serve, args=(str(home), port_in, stop_in))
+        server = ctx.Process(
+            target=_serve, args=(str(home), port_in, stop_in, args.compose_workers)
+        )
         started = time.perf_counter()
         server.start()
         port = port_out.recv()
         print(
             f"server up in {time.perf_counter() - started:.1f} s on port {port}; "
-            f"{args.users} users for {args.seconds:g} s ({os.cpu_count()} cores)"
+            f"{args.users} users for {args.seconds:g} s ({os.cpu_count()} cores, "
+            f"{args.compose_workers} compose workers)"
         )
         samples, errors = asyncio.run(http_load(f"http://127.0.0.1:{port}", keys, args.seconds))
         stop_out.send(True)

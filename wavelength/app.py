@@ -126,7 +126,10 @@ async def runtime(
         if settings.demo_catalog and prepare_catalog:
             ensure_demo_catalog(database, echo=echo, progress=progress)
         encoder = TimedEncoder(make_encoder(settings))
-        composer = StationComposer(store=store, encoder=encoder, catalog=SqlTrackCatalog(database))
+        # One memo of catalog facts for the station engine, mixes and the sorter, which the
+        # composer's refresh clears for all three when new vectors go live.
+        facts = SqlTrackCatalog(database)
+        composer = StationComposer(store=store, encoder=encoder, catalog=facts)
         if not prepare_catalog:
             # The composer looks for the vectors again on every call until they are there.
             warmup = Warmup.ready()
@@ -150,11 +153,9 @@ async def runtime(
         accounts = AccountService(engine=database)
         spotify = build_spotify_service(settings, database, stations=stations)
         spotify_chat = SpotifyChat(spotify)
-        mixes = MixService(engine=database, store=store, catalog=SqlTrackCatalog(database))
+        mixes = MixService(engine=database, store=store, catalog=facts)
         models = _model_refresher(store, database, encoder, composer, settings)
-        sorter = SorterService(
-            engine=database, store=store, catalog=SqlTrackCatalog(database), spotify=spotify
-        )
+        sorter = SorterService(engine=database, store=store, catalog=facts, spotify=spotify)
         conversation = Conversation(
             catalog=SqlCatalogStats(database),
             stations=stations,
@@ -210,9 +211,11 @@ def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
     found: dict[str, Frontend] = {}
     if rt.settings.api_enabled:
         from vectorstore import CollectionName
+        from wavelength.compose_pool import make_pool
         from web import build_api, run_api
 
         key = rt.settings.api_admin_key
+        pool = make_pool(rt.settings, rt.stations)
         api = build_api(
             stations=rt.stations,
             database=rt.database,
@@ -221,8 +224,14 @@ def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
             store_ready=lambda: rt.store.info(CollectionName.TRACKS) is not None,
             admin_key=key.get_secret_value() if key is not None else None,
             threads=rt.settings.api_lane_threads,
+            nexts=pool.next if pool is not None else None,
         )
-        found["the HTTP API"] = lambda stop: run_api(rt.settings, api, stop=stop)
+        if pool is None:
+            found["the HTTP API"] = lambda stop: run_api(rt.settings, api, stop=stop)
+        else:
+            found["the HTTP API"] = lambda stop: pool.serving(
+                run_api(rt.settings, api, stop=stop), ready=lambda: rt.warmup.status() is None
+            )
     if rt.settings.discord_token is not None:
         from bot.discord import run_discord
 

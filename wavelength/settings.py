@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     # Threads that run the API's station and recommendation work; 0 picks for the deployment
     # (``api_lane_threads``).
     api_threads: int = Field(default=0, ge=0, le=64)
+    # Processes that compose the API's next batches beside this one (wavelength/compose_pool.py),
+    # each about 0.85 GB of memory (its own encoder and memos) and, on the embedded store, a
+    # copy of the vectors on disk. 0 composes in this process only: right for a small box or
+    # chat-only use (the bots compose in this process either way).
+    compose_workers: int = Field(default=0, ge=0, le=32)
 
     @field_validator("data_home")
     @classmethod
@@ -191,6 +196,10 @@ class Settings(BaseSettings):
         spend much of their time waiting on the network while others could run."""
         if self.api_threads:
             return self.api_threads
+        if self.compose_workers:
+            # A thread waiting on a worker holds no GIL; two per worker keep each busy while
+            # key checks and reactions run beside them.
+            return 2 * self.compose_workers + 2
         embedded = self.qdrant_url is None and self.database_url.startswith("sqlite")
         return 1 if embedded else 8
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from recommender.mood import NameIndex
     from recommender.station import StationComposer
-    from wavelength.stations import StationService
+    from wavelength.stations import Batch, StationService
 
 T = TypeVar("T")
 # auto_error=False: a missing key is our 401 (with WWW-Authenticate), not FastAPI's 403.
@@ -133,16 +133,18 @@ def build_api(
     store_ready: Callable[[], bool],
     admin_key: str | None = None,
     threads: int = 1,
+    nexts: Callable[[UserId, StationId], Batch] | None = None,
 ) -> FastAPI:
     """The HTTP API over the running services. ``store_ready`` says whether the vector store
     answers (for /readyz); ``admin_key`` opens the dashboard's data (no key: it stays shut);
-    ``threads`` run the keyed routes' work."""
+    ``threads`` run the keyed routes' work; ``nexts`` composes next batches in place of
+    ``stations`` (``ComposePool.next``)."""
     if threads < 1:
         raise ValueError(f"the API needs at least one thread, got {threads}")
     metrics = Metrics(database)
     deps = _Deps(
         database=database,
-        stations=StationsApi(service=stations),
+        stations=StationsApi(service=stations, nexts=nexts),
         recommender=Recommender(composer=composer, names=names),
         metrics=metrics,
         admin_key=admin_key,

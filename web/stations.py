@@ -7,13 +7,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from wavelength.domain import Familiarity, Reaction, Station, StationId, TrackId, UserId
     from wavelength.stations import Batch, Reacted, StationService
 
 
 class StationsApi:
-    def __init__(self, *, service: StationService) -> None:
+    """``nexts``, when given, composes next batches in place of the service (the compose
+    workers, ``wavelength.compose_pool``); everything else is the service's."""
+
+    def __init__(
+        self,
+        *,
+        service: StationService,
+        nexts: Callable[[UserId, StationId], Batch] | None = None,
+    ) -> None:
         self._service = service
+        self._nexts = nexts
 
     def create(self, user: UserId, text: str, name: str | None) -> Batch:
         return self._service.create(user, text, name=name)
@@ -22,6 +33,8 @@ class StationsApi:
         return self._service.stations(user)
 
     def next(self, user: UserId, station_id: StationId) -> Batch:
+        if self._nexts is not None:
+            return self._nexts(user, station_id)
         return self._service.next(user, station=station_id)
 
     def feedback(

@@ -102,6 +102,8 @@ class StationComposer:
         self._spaces = None
         self._genres = None
         self._vectors.clear()
+        # New vectors can name tracks the catalog memo remembers as unknown (ingested since).
+        self._catalog.clear()
         if not self._custom_sources:
             self._sources = default_sources()
 

@@ -37,3 +37,8 @@ class TrackCatalog(Protocol):
     def playlist_counts(self, ids: Iterable[TrackId]) -> dict[TrackId, int]:
         """On how many playlists each track is (0 for tracks on none): how familiar it is."""
         ...
+
+    def clear(self) -> None:
+        """Forget anything remembered from earlier answers: the catalog changed (an ingest
+        before new vectors went live), and a track once unknown may be known now."""
+        ...

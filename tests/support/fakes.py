@@ -87,6 +87,9 @@ class FakeTrackCatalog:
     def tracks(self, ids: Iterable[TrackId]) -> dict[TrackId, Track]:
         return {t: self._tracks[t] for t in ids if t in self._tracks}
 
+    def clear(self) -> None:
+        """Nothing to forget: every answer is read from the dicts."""
+
     def artists(self, ids: Iterable[ArtistId]) -> dict[ArtistId, Artist]:
         return {a: self._artists[a] for a in ids if a in self._artists}
 
