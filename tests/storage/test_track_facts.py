@@ -102,3 +102,27 @@ def test_playlist_members_and_counts(facts: TrackCatalog) -> None:
     assert members == {PlaylistId("mpd:7"): (TRACKS[0].id, TRACKS[1].id)}
     counts = facts.playlist_counts([TRACKS[0].id, TRACKS[2].id, TrackId("spotify:track:x")])
     assert counts == {TRACKS[0].id: 1, TRACKS[2].id: 0, TrackId("spotify:track:x"): 0}
+
+
+def test_the_station_engines_refresh_clears_the_memo(tmp_path: Path) -> None:
+    """New vectors can name a track the memo remembers as unknown (ingested since): the
+    composer's refresh, run when new vectors go live, must forget it."""
+    from recommender.station import StationComposer
+    from tests.support.fakes import HashingEncoder
+    from vectorstore.server import QdrantServerStore
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'refresh.db'}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        catalog.upsert_tracks(conn=conn, tracks=TRACKS[:1])
+    facts = SqlTrackCatalog(engine)
+    composer = StationComposer(
+        store=QdrantServerStore.local(), encoder=HashingEncoder(dim=8), catalog=facts
+    )
+    assert facts.tracks([TRACKS[2].id]) == {}
+    with engine.begin() as conn:
+        catalog.upsert_tracks(conn=conn, tracks=TRACKS[1:])
+    assert facts.tracks([TRACKS[2].id]) == {}  # remembered as unknown
+    composer.refresh()
+    assert list(facts.tracks([TRACKS[2].id])) == [TRACKS[2].id]
+    engine.dispose()
