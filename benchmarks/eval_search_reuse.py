@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from recommender.station import StationComposer
-from recommender.station.sources import default_sources
+from recommender.station.sources import REUSE_COSINE, REUSE_MAX, Reuse, default_sources
 from vectorstore.base import CollectionName
 from vectorstore.edge import EdgeStore
 from wavelength.components import make_encoder
@@ -65,7 +65,19 @@ def main() -> None:
     parser.add_argument("--max-files", type=int, default=None)
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument(
+        "--reuse",
+        action="append",
+        metavar="COSINE:USES",
+        help="a reuse setting to compare with fresh searches (repeatable; default: the "
+        f"engine's, {REUSE_COSINE}:{REUSE_MAX})",
+    )
     args = parser.parse_args()
+    try:
+        settings = [Reuse(float(c), int(u)) for c, u in (r.split(":") for r in args.reuse or [])]
+    except ValueError as exc:
+        parser.error(f"--reuse takes COSINE:USES, like 0.99:8 ({exc})")
+    settings = settings or [Reuse()]
     if not (args.workdir / "vectors").is_dir():
         parser.error(f"{args.workdir} holds no trained workspace: run `wavelength eval` first")
     corpus = data.load_mpd(args.playlists, max_files=args.max_files)
@@ -76,7 +88,11 @@ def main() -> None:
     cases = continuation.continuation_cases(parts.test, SeedMode.FIRST)
     rows = []
     try:
-        for label, reuse in (("fresh searches (baseline)", False), ("reuse (default)", True)):
+        engines = [("fresh searches (baseline)", None)] + [
+            (f"reuse {r.cosine:g}:{r.max_uses}" + (" (default)" if r == Reuse() else ""), r)
+            for r in settings
+        ]
+        for label, reuse in engines:
             store = CountingStore(space.store)
             composer = StationComposer(
                 store=store,  # type: ignore[arg-type]

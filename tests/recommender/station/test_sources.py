@@ -8,9 +8,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pytest
 
 from recommender.station.signals import VectorMemo
-from recommender.station.sources import REUSE_MAX, REUSE_SPARE, Lookup, RecentSearches
+from recommender.station.sources import (
+    REUSE_COSINE,
+    REUSE_MAX,
+    REUSE_SPARE,
+    Lookup,
+    RecentSearches,
+    Reuse,
+)
 from vectorstore.base import CollectionName, Filter, Hit, VectorName
 from wavelength.domain import TrackId
 
@@ -94,8 +102,8 @@ def test_a_query_that_moved_searches_afresh() -> None:
     store = make_store()
     recent = RecentSearches()
     recent.search(KEY, look(store), VectorName.TEXT, Q, Filter())
-    moved = nudge(Q, 0.5)
-    assert np.dot(moved, Q) / np.linalg.norm(moved) / np.linalg.norm(Q) < 0.99
+    moved = nudge(Q, 1.5)
+    assert np.dot(moved, Q) / np.linalg.norm(moved) / np.linalg.norm(Q) < REUSE_COSINE
     fresh, _ = recent.search(KEY, look(store), VectorName.TEXT, moved, Filter())
     assert len(store.depths) == 2
     assert fresh == store.exact(moved, 20, Filter())
@@ -181,3 +189,27 @@ def test_stacked_vectors_are_kept_for_the_newest_searches_only_and_answers_stay_
         assert len(stacked) == min(with_rows, 2)
         answers.append(got)
     assert answers[0] == answers[1]
+
+
+def test_the_reuse_setting_decides_how_close_and_how_often() -> None:
+    store = make_store()
+    loose = RecentSearches(reuse=Reuse(cosine=0.9, max_uses=2))
+    loose.search(KEY, look(store), VectorName.TEXT, Q, Filter())
+    moved = nudge(Q, 1.5)  # cosine about 0.95: too far for the default, near enough here
+    cosine = float(np.dot(moved, Q) / np.linalg.norm(moved) / np.linalg.norm(Q))
+    assert 0.9 < cosine < REUSE_COSINE
+    for _ in range(2):
+        loose.search(KEY, look(store), VectorName.TEXT, moved, Filter())
+    assert len(store.depths) == 1
+    loose.search(KEY, look(store), VectorName.TEXT, moved, Filter())  # a third: searched
+    assert len(store.depths) == 2
+    never = RecentSearches(reuse=Reuse(max_uses=0))
+    for _ in range(3):
+        never.search(KEY, look(store), VectorName.TEXT, Q, Filter())
+    assert len(store.depths) == 5
+
+
+def test_a_reuse_setting_out_of_range_is_refused() -> None:
+    for cosine, uses in ((1.5, 4), (0.99, -1)):
+        with pytest.raises(ValueError, match="reuse needs"):
+            Reuse(cosine, uses)
