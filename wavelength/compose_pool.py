@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 # How long a worker may take to start (a cold encoder load and a copy of the vectors).
 START_TIMEOUT_S = 300.0
+# A call a worker has not answered in this long is taken back and composed here; the worker
+# is stopped and started again (a batch takes milliseconds; only a stuck worker gets near).
+CALL_TIMEOUT_S = 60.0
 # A worker that failed is started again after this pause, doubled per failure in a row.
 RESTART_PAUSE_S = (2.0, 300.0)
 # How often a worker's copy of the embedded vectors looks for a newer live generation.
@@ -195,6 +198,7 @@ class ComposePool:
         fallback: StationService,
         start_timeout_s: float = START_TIMEOUT_S,
         restart_pause_s: tuple[float, float] = RESTART_PAUSE_S,
+        call_timeout_s: float = CALL_TIMEOUT_S,
     ) -> None:
         if workers < 1:
             raise ValueError(f"a compose pool needs at least one worker, got {workers}")
@@ -202,6 +206,7 @@ class ComposePool:
         self._fallback = fallback
         self._start_timeout_s = start_timeout_s
         self._pause = restart_pause_s
+        self._call_timeout_s = call_timeout_s
         self._workers = [_Worker(i) for i in range(workers)]
         self._context = mp.get_context("spawn")
         self._closed = threading.Event()
@@ -357,6 +362,12 @@ class ComposePool:
             if conn is None:
                 raise EOFError
             conn.send((int(user), int(station)))
+            if not conn.poll(self._call_timeout_s):
+                log.error(
+                    "compose worker %d gave no answer in %.0f s; stopping it",
+                    worker.index, self._call_timeout_s,
+                )  # fmt: skip
+                raise EOFError
             status, value = conn.recv()
         except (EOFError, OSError):
             restart = True

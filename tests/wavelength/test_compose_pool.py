@@ -44,6 +44,7 @@ class WorldRecipe:
     vectors: Path
     scratch: Path
     fail: bool = False
+    hang: bool = False  # every call sleeps as a stuck worker would
 
     def build(self, worker: int) -> tuple[StationService, Callable[[], None]]:
         if self.fail:
@@ -64,6 +65,8 @@ class WorldRecipe:
             store.close()
             engine.dispose()
 
+        if self.hang:
+            service.next = lambda *_a, **_k: time.sleep(3600)  # type: ignore[method-assign,assignment,return-value]
         return service, close
 
 
@@ -380,3 +383,23 @@ def test_serve_answers_the_api_through_its_workers(
     caplog.set_level(logging.INFO, logger="wavelength.compose_pool")
     assert asyncio.run(scenario()) == [2, 3, 4]
     assert not any(copies.iterdir())  # the worker deleted its copy as it stopped
+
+
+def test_a_stuck_worker_is_stopped_and_its_call_composed_here(
+    home: Home, caplog: pytest.LogCaptureFixture
+) -> None:
+    stuck = ComposePool(replace(_own(home, "stuck"), hang=True), 1, fallback=home.service,
+                        call_timeout_s=0.5)  # fmt: skip
+    stuck.start()
+    try:
+        assert stuck.wait_ready(120)
+        [pid] = stuck.pids()
+        user, station = _station(home, "gu")
+        started = time.monotonic()
+        assert stuck.next(user, station).number == 2
+        assert time.monotonic() - started < 20  # 0.5 s, then the stop (10 s at most) and kill
+        assert "gave no answer" in caplog.text
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    finally:
+        stuck.close()
