@@ -12,9 +12,10 @@ worker with the same ``StationService`` code as in-process.
   searches, liked neighbours, reactions) stay warm; a busy worker's call goes to a free one.
 * Until a worker is ready, or when every worker is gone, calls are composed in this process
   as before: the pool only ever adds capacity.
-* A worker that dies is started again (with a growing pause when it keeps failing); the call
-  it was answering is composed here instead. That call's batch may already be recorded:
-  the listener then has one more batch in their history, and nothing is lost.
+* A worker that dies, or leaves a call unanswered for ``CALL_TIMEOUT_S``, is stopped and
+  started again (with a growing pause when it keeps failing); the call it was answering is
+  composed here instead. That call's batch may already be recorded: the listener then has
+  one more batch in their history, and nothing is lost.
 """
 
 from __future__ import annotations
@@ -385,9 +386,9 @@ class ComposePool:
         raise rebuild(text) if rebuild else RuntimeError(f"composing failed ({kind}): {text}")
 
     def _lost(self, worker: _Worker) -> None:
-        """``worker`` died mid-call (still busy): start another in its place."""
+        """``worker`` died or got stuck mid-call (still busy): start another in its place."""
         code = worker.process.exitcode if worker.process is not None else None
-        log.error("compose worker %d died (exit code %s); starting another", worker.index, code)
+        log.error("compose worker %d lost (exit code %s); starting another", worker.index, code)
         self._stop(worker)
         if self._closed.is_set():
             self._free(worker)
