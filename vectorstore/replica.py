@@ -11,6 +11,7 @@ the owner's folders stay the only truth, so nothing a copy holds can be lost.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import shutil
@@ -118,7 +119,14 @@ def sparse_copy(source: str, target: str) -> None:
         while at < size:
             try:
                 start = os.lseek(src.fileno(), at, seek_data)
-            except OSError:  # ENXIO: nothing but a hole to the end
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:  # nothing but a hole to the end
+                    break
+                # A file system that cannot tell holes from data (EINVAL): copy it whole,
+                # never leave the rest of the file zeros.
+                src.seek(0)
+                dst.seek(0)
+                shutil.copyfileobj(src, dst, 1 << 20)
                 break
             end = os.lseek(src.fileno(), start, seek_hole)
             src.seek(start)

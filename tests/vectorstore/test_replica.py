@@ -302,3 +302,41 @@ def test_another_process_is_refused_the_source_but_searches_a_copy(
     expected = owner.search(TRACKS, using=VectorName.TEXT, vector=MIXED_QUERY, n=8)
     assert [Hit(i, s) for i, s in reply["hits"]] == expected
     assert not scratch.exists()  # the worker's close deleted its copy
+
+
+def test_sparse_copy_keeps_the_bytes_and_the_holes(tmp_path: Path) -> None:
+    from vectorstore.replica import sparse_copy
+
+    source = tmp_path / "reserved.bin"
+    with source.open("wb") as out:
+        out.write(b"head" * 1000)
+        out.seek(64 << 20)  # a 64 MB hole, as qdrant-edge reserves
+        out.write(b"tail")
+    target = tmp_path / "copy.bin"
+    sparse_copy(str(source), str(target))
+    assert target.read_bytes() == source.read_bytes()
+    if source.stat().st_blocks * 512 < 8 << 20:  # this file system keeps holes at all
+        assert target.stat().st_blocks * 512 < 8 << 20
+
+
+def test_sparse_copy_copies_whole_where_holes_cannot_be_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from vectorstore.replica import sparse_copy
+
+    source = tmp_path / "data.bin"
+    source.write_bytes(bytes(range(256)) * 4096)
+    real_lseek = os.lseek
+
+    def no_seek_data(fd: int, pos: int, how: int) -> int:
+        if how == os.SEEK_DATA:
+            raise OSError(errno.EINVAL, "SEEK_DATA not supported")
+        return real_lseek(fd, pos, how)
+
+    monkeypatch.setattr(os, "lseek", no_seek_data)
+    target = tmp_path / "copy.bin"
+    sparse_copy(str(source), str(target))
+    assert target.read_bytes() == source.read_bytes()
