@@ -75,13 +75,14 @@ class EdgeReplicas:
                 # The owner never writes a published generation (a refresh builds a new
                 # one), so the files are still while they are copied.
                 shutil.copytree(shard, target / shard.name, copy_function=sparse_copy)
+            with self._lock:  # newest before no longer "being made": a prune keeps it
+                self._newest = target
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)  # a full disk leaves no half copy
             raise
         finally:
             with self._lock:
                 self._making.discard(target)
-        self._newest = target
         return EdgeStore(target, tuning=self._tuning)
 
     def prune(self) -> None:
