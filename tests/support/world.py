@@ -23,6 +23,7 @@ from storage.db import make_engine, upgrade
 from storage.track_facts import SqlTrackCatalog
 from tests.support.factories import features, playlist, track
 from tests.support.fakes import HashingEncoder
+from vectorstore.base import VectorStore
 from vectorstore.server import QdrantServerStore
 from wavelength.domain import Track, TrackId
 from wavelength.training import train
@@ -95,7 +96,7 @@ PER_ARTIST = 4
 @dataclass
 class World:
     engine: Engine
-    store: QdrantServerStore
+    store: VectorStore
     encoder: HashingEncoder
     catalog: SqlTrackCatalog
     tracks: dict[TrackId, Track]
@@ -161,14 +162,16 @@ def world_playlists(tracks: list[Track], *, seed: int = 3) -> list:  # type: ign
     return out
 
 
-def build_world(folder: Path, *, cf: bool = True) -> World:
+def build_world(folder: Path, *, cf: bool = True, store: VectorStore | None = None) -> World:
+    """The world ingested into SQLite in ``folder`` and trained into ``store`` (qdrant-client's
+    local mode unless given another)."""
     engine = make_engine(f"sqlite:///{folder / 'world.db'}")
     upgrade(engine)
     tracks = world_tracks()
     with engine.begin() as conn:
         catalog.upsert_tracks(conn=conn, tracks=tracks)
         catalog.insert_playlists(conn=conn, playlists=world_playlists(tracks))
-    store = QdrantServerStore.local()
+    store = store if store is not None else QdrantServerStore.local()
     encoder = HashingEncoder(dim=256)
     embedder = AlsEmbedder(factors=8, iterations=20, threads=1, use_gpu=False) if cf else None
     train(engine, store, encoder, embedder, echo=lambda _: None)

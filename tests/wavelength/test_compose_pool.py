@@ -23,7 +23,7 @@ from storage.db import make_engine, upgrade
 from storage.names import SqlNameIndex
 from storage.track_facts import SqlTrackCatalog
 from tests.support.fakes import HashingEncoder
-from tests.support.world import world_playlists, world_tracks
+from tests.support.world import build_world, world_tracks
 from vectorstore import LiveStore
 from vectorstore.edge import EdgeStore
 from vectorstore.replica import EdgeReplicas
@@ -66,7 +66,7 @@ class WorldRecipe:
             engine.dispose()
 
         if self.hang:
-            service.next = lambda *_a, **_k: time.sleep(3600)  # type: ignore[method-assign,assignment,return-value]
+            service.next = lambda *_a, **_k: time.sleep(3600)  # type: ignore[method-assign,assignment]
         return service, close
 
 
@@ -81,16 +81,9 @@ class Home:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     folder = tmp_path_factory.mktemp("compose-home")
-    engine = make_engine(f"sqlite:///{folder / 'world.db'}")
-    upgrade(engine)
-    tracks = world_tracks()
-    with engine.begin() as conn:
-        catalog.upsert_tracks(conn=conn, tracks=tracks)
-        catalog.insert_playlists(conn=conn, playlists=world_playlists(tracks))
-    store = EdgeStore(folder / "vectors")  # held open here, as the serving process holds it
-    encoder = HashingEncoder(dim=256)
-    train(engine, store, encoder, None, echo=lambda _: None)
-    composer = StationComposer(store=store, encoder=encoder, catalog=SqlTrackCatalog(engine))
+    # Trained into qdrant-edge, held open here as the serving process holds it.
+    world = build_world(folder, cf=False, store=EdgeStore(folder / "vectors"))
+    engine, store, composer = world.engine, world.store, world.composer()
     service = StationService(
         engine=engine, composer=composer, names=SqlNameIndex.load(engine), rng=random.Random(7)
     )
