@@ -15,9 +15,11 @@ left may be sent again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -113,6 +115,11 @@ class DiscordOutbox:
         self._engine = engine
         self.timeout = timeout  # seconds per request, its wait for discord.py's bucket included
         self._traced = _watch(client)
+        # One send per person at a time: on Sundays the daily picks and the nostalgia mix fall
+        # due together and the runner sends them side by side; their messages interleaved in
+        # the DM (the mix between the picks' header and cards, 7 runs in 8).
+        self._turns: dict[str, asyncio.Lock] = {}
+        self._waiting: Counter[str] = Counter()
         if not self._traced:
             log.warning("Discord outbox made after login: gates open before discord.py waits")
 
@@ -126,12 +133,25 @@ class DiscordOutbox:
             return Delivered(ok=True, platform=PLATFORM, note="nothing to send")
         if not (account.isascii() and account.isdigit()):
             return Delivered(ok=False, unreachable=True, platform=PLATFORM, note="not a user id")
-        departures = _Departures(gate)
-        token = _SENDING.set(departures)
+        async with self._turn(account):  # the gate stays shut while waiting: not sent yet
+            departures = _Departures(gate)
+            token = _SENDING.set(departures)
+            try:
+                return await self._send(account, replies, departures)
+            finally:
+                _SENDING.reset(token)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, account: str) -> AsyncIterator[None]:
+        lock = self._turns.setdefault(account, asyncio.Lock())
+        self._waiting[account] += 1
         try:
-            return await self._send(account, replies, departures)
+            async with lock:
+                yield
         finally:
-            _SENDING.reset(token)
+            self._waiting[account] -= 1
+            if not self._waiting[account]:  # nobody else waits: forget the person
+                del self._waiting[account], self._turns[account]
 
     async def _send(
         self, account: str, replies: Sequence[Reply], departures: _Departures
