@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, select, true, update
 
 from storage._sql import dialect_insert, utc
 from storage.models import Base, DeliveryRow, JobLeaseRow
@@ -165,21 +165,29 @@ def _claim_batch(
     ).all()
     claims = [Claim(r.id, UserId(r.user_id), r.kind, r.day, 1) for r in inserted]
     made = {(r.user_id, r.kind, r.day) for r in inserted}
-    taken_over: dict[tuple[str, str], list[int]] = defaultdict(list)
+    taken_over: dict[tuple[str, str], dict[int, datetime]] = defaultdict(dict)
     for w in wanted:
         if (w.user, w.kind, w.day) not in made:
-            taken_over[(w.kind, w.day)].append(w.user)
-    for (kind, day), users in taken_over.items():
+            taken_over[(w.kind, w.day)][w.user] = utc(w.due_at)
+    for (kind, day), due_at in taken_over.items():
         taken = conn.execute(
             _DELIVERIES.update()
             .where(
-                d.user_id.in_(users), d.kind == kind, d.day == day, _claimable(now, max_attempts)
+                d.user_id.in_(list(due_at)),
+                d.kind == kind,
+                d.day == day,
+                _claimable(now, max_attempts),
             )
             .values(
                 status=Status.CLAIMED.value,
                 claimed_by=worker,
                 claimed_until=until,
                 attempts=d.attempts + 1,
+                # When it is due under the settings it is claimed with now: the ledger's
+                # retry look (``retryable``) goes back the grace from there. A row kept
+                # the instant of its first claim, and after a change of time zone a crashed
+                # retry fell outside that look and was never tried again.
+                due_at=case(due_at, value=d.user_id),
             )
             .returning(d.id, d.user_id, d.attempts)
         ).all()

@@ -220,3 +220,37 @@ def test_a_failed_delivery_is_retried_after_the_listener_moved_across_the_date_l
     want = expected(engine, retry)
     assert list(want) == [(person, DAILY, "2026-03-02")]
     assert [(d.user, d.kind, d.day.isoformat()) for d in scanner.scan(retry).due] == list(want)
+
+
+def test_a_crashed_retry_after_a_time_zone_change_is_found_again(engine: Engine) -> None:
+    """Found by the property above: a failed delivery claimed again under new settings kept
+    the instant of its first claim, so once that retry crashed, the ledger's retry look
+    (the grace back from that instant) missed it for good."""
+    kiritimati = UserPrefs(time_zone="Pacific/Kiritimati", delivery_minute=0, daily=True)
+    first = datetime(2026, 3, 2, 10, 5, tzinfo=UTC)  # 00:05 on the 3rd in Kiritimati
+    [ana] = fresh(engine, [kiritimati], first)
+    scanner = runner(engine)
+
+    def round_(now: datetime, end: str) -> list[Due]:
+        scan = scanner.scan(now)
+        assert {(d.user, d.kind, d.day.isoformat()) for d in scan.due} == set(expected(engine, now))
+        claims = scanner.claim(scan.due, now)
+        with engine.begin() as conn:
+            for _, c in claims:
+                if end == "failed":
+                    deliveries.finish(
+                        conn=conn, claim=c, worker="w", status=Status.FAILED, now=now,
+                        retry_at=now,
+                    )  # fmt: skip
+        scanner.advance(scan, now)
+        return scan.due
+
+    assert [d.day.isoformat() for d in round_(first, "failed")] == ["2026-03-03"]
+    moved = datetime(2026, 3, 3, 0, 20, tzinfo=UTC)  # over 12 h after the first instant
+    with engine.begin() as conn:
+        accounts.put_prefs(
+            conn=conn, user=ana, prefs=replace(kiritimati, time_zone="UTC"), now=moved
+        )
+    assert [d.due_at for d in round_(moved, "crashed")] == [datetime(2026, 3, 3, tzinfo=UTC)]
+    again = round_(moved + timedelta(minutes=15), "crashed")  # the claim ran out
+    assert [(d.user, d.kind, d.day.isoformat()) for d in again] == [(ana, DAILY, "2026-03-03")]
