@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -41,3 +42,12 @@ def per_dialect(build: Callable[[Any], Any]) -> Callable[[Connection], Any]:
         return made[name]
 
     return statement
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """A unique index refused the row (not a foreign key or a NOT NULL)."""
+    orig = exc.orig
+    return (
+        getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
+        or getattr(orig, "sqlstate", None) == "23505"  # PostgreSQL's unique_violation
+    )

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from storage._sql import per_dialect, utc
+from storage._sql import is_unique_violation, per_dialect, utc
 from storage.models import Base, FavouriteRow, FeedbackRow, StationPlayRow
 from wavelength.domain import Feedback, Reaction, StationId, TrackId, UserId
 
@@ -128,13 +129,29 @@ def _latest_batch(conn: Connection, station: StationId, listener: UserId) -> int
     )
 
 
+class BatchTaken(Exception):
+    """Another call recorded this station's next batch first (both read the same newest
+    number): what this one composed may repeat it. Nothing was written; compose again."""
+
+
 def record_batch(
-    *, conn: Connection, station: StationId, listener: UserId, picks: Sequence[Pick], now: datetime
+    *,
+    conn: Connection,
+    station: StationId,
+    listener: UserId,
+    picks: Sequence[Pick],
+    now: datetime,
+    after: int | None = None,
 ) -> int:
-    """Record a batch shown to ``listener``; returns its number (1, 2, ... per listener)."""
+    """Record a batch shown to ``listener``; returns its number (1, 2, ... per listener).
+    ``after``: the newest batch number the picks were composed against; when another batch
+    was recorded since, or one races this insert, BatchTaken (the caller's transaction
+    must then end: PostgreSQL refuses anything more in it)."""
     if not picks:
         raise ValueError("a batch needs at least one pick")
     batch = _latest_batch(conn, station, listener) + 1
+    if after is not None and batch != after + 1:
+        raise BatchTaken(f"batch {after + 1} of station {station} was recorded meanwhile")
     at = utc(now)
     rows = [
         {
@@ -150,7 +167,12 @@ def record_batch(
         }
         for position, p in enumerate(picks, start=1)
     ]
-    conn.execute(_ADD_PLAYS, rows)
+    try:
+        conn.execute(_ADD_PLAYS, rows)
+    except IntegrityError as exc:
+        if is_unique_violation(exc):  # the unique (station, listener, batch, position)
+            raise BatchTaken(f"batch {batch} of station {station} was taken") from exc
+        raise
     return batch
 
 

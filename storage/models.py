@@ -203,7 +203,18 @@ class StationPlayRow(Base):
 
     __tablename__ = "station_plays"
     __table_args__ = (
-        Index("ix_station_plays_station_listener_batch", "station_id", "listener_id", "batch"),
+        # One row per place in a batch: two composes of one station racing for the same
+        # batch number can't both record it (the loser composes again, see StationsCore).
+        Index(
+            "ux_station_plays_batch_position",
+            "station_id",
+            "listener_id",
+            "batch",
+            "position",
+            unique=True,
+        ),
+        # A reaction's "was it shown?" check: one probe, not a read of every play (0011).
+        Index("ix_station_plays_station_listener_track", "station_id", "listener_id", "track_id"),
     )
 
     id: Mapped[int] = mapped_column(EVENT_ID, primary_key=True, autoincrement=True)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
-from storage._sql import utc
+from storage._sql import is_unique_violation, utc
+from storage.feedback import BatchTaken
 from storage.models import Base, FavouriteRow, FeedbackRow, ListeningEventRow, StationPlayRow
 from wavelength.domain import Reaction, StationId, TrackId, UserId
 
@@ -145,5 +147,10 @@ def record_batches(
         for position, p in enumerate(picks, start=1)
     ]
     if rows:
-        conn.execute(insert(_PLAYS), rows)
+        try:
+            conn.execute(insert(_PLAYS), rows)
+        except IntegrityError as exc:  # a listener's own next batch was recorded meanwhile
+            if is_unique_violation(exc):
+                raise BatchTaken("a picks station's next batch was taken") from exc
+            raise
     return numbers

@@ -15,6 +15,7 @@ from wavelength.domain import Pick, Reaction, Station, StationId, UserId
 from wavelength.feedback_memo import FeedbackMemo
 from wavelength.played_memo import PlayedMemo
 from wavelength.stations._types import Batch, Card, NoStation, NotFound, ReadOnly, StationError
+from wavelength.turns import Turns
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from recommender.mood import NameIndex
 
 Clock = Callable[[], datetime]
+# Composes of one station that lose the race to record its next batch (another process
+# recorded it first) start again from what was recorded; this many tries, then a refusal.
+RACE_ATTEMPTS = 4
 
 
 class StationsCore:
@@ -43,6 +47,7 @@ class StationsCore:
         self._rng = rng or random.Random()
         self._played = PlayedMemo()
         self._feedback = FeedbackMemo()
+        self._turns = Turns()
 
     def user(self, provider: str, external_id: str, display_name: str | None = None) -> UserId:
         with self._engine.begin() as conn:
@@ -127,22 +132,43 @@ class StationsCore:
         *,
         n: int | None = None,
     ) -> Batch:
-        picks = self._composer.next_batch(ctx, n=n or self._batch_size, rng=self._rng)
-        if not picks:
-            raise StationError(
-                f'"{station.name}" has run out of tracks that fit. Try "surprise me", '
-                "loosen a limit (a decade, clean only), or start a new mood."
-            )
-        return self._recorded(user, station, read_only, picks)
+        """The next batch from ``ctx``, recorded. Two calls for one station at once (a double
+        click, a retried request, two compose workers) once both recorded "the newest + 1",
+        the second replaying the first one's tracks. Threads here take turns; a call that
+        another process beat to the number composes again from what that one recorded."""
+        with self._turns.turn((station.id, user)):
+            for _ in range(RACE_ATTEMPTS):
+                picks = self._composer.next_batch(ctx, n=n or self._batch_size, rng=self._rng)
+                if not picks:
+                    raise StationError(
+                        f'"{station.name}" has run out of tracks that fit. Try "surprise me", '
+                        "loosen a limit (a decade, clean only), or start a new mood."
+                    )
+                try:
+                    return self._recorded(user, station, read_only, picks, after=ctx.batch_no)
+                except fb.BatchTaken:
+                    with self._engine.connect() as conn:
+                        ctx = self._context(conn, station, user)
+        raise StationError(
+            f'"{station.name}" is busy with other requests for its next batch; try again.'
+        )
 
     def _recorded(
-        self, user: UserId, station: Station, read_only: bool, picks: Sequence[Pick]
+        self,
+        user: UserId,
+        station: Station,
+        read_only: bool,
+        picks: Sequence[Pick],
+        *,
+        after: int | None = None,
     ) -> Batch:
-        """Record ``picks`` as the station's next batch for ``user`` and make its cards."""
+        """Record ``picks`` as the station's next batch for ``user`` and make its cards
+        (``after``: the batch number they were composed after, see ``record_batch``)."""
         with self._engine.begin() as conn:
             number = fb.record_batch(
-                conn=conn, station=station.id, listener=user, picks=picks, now=self._clock()
-            )
+                conn=conn, station=station.id, listener=user, picks=picks, now=self._clock(),
+                after=after,
+            )  # fmt: skip
         self._played.recorded((station.id, user), number, (p.track for p in picks))
         facts = self._composer.catalog.tracks(p.track for p in picks)
         cards = tuple(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from storage import picks as picks_repo
 from storage import stations as repo
-from wavelength.domain import Mood, Pick, UserId
-from wavelength.stations._core import StationsCore
+from storage.feedback import BatchTaken
+from wavelength.domain import Mood, Pick, StationId, UserId
+from wavelength.stations._core import RACE_ATTEMPTS, StationsCore
 from wavelength.stations._types import Batch, Card
 
 DAILY_NAME = "Daily picks"
@@ -65,10 +66,7 @@ class DailyPicks(StationsCore):
             found = self._composer.around(seeds[u], never=never, n=n or self._batch_size)
             if found:
                 picked[u] = found
-        with self._engine.begin() as conn:
-            numbers = picks_repo.record_batches(
-                conn=conn, batches=[(stations[u].id, u, p) for u, p in picked.items()], now=now
-            )
+        numbers = self._record_picks([(stations[u].id, u, p) for u, p in picked.items()], now)
         facts = self._composer.catalog.tracks(p.track for ps in picked.values() for p in ps)
         return {
             u: Batch(
@@ -82,3 +80,18 @@ class DailyPicks(StationsCore):
             )
             for u, ps in picked.items()
         }
+
+    def _record_picks(
+        self, batches: list[tuple[StationId, UserId, list[Pick]]], now: datetime
+    ) -> dict[StationId, int]:
+        """The chunk's batches, numbered afresh if a listener's own /next on their picks
+        station took a number meanwhile (the picks themselves still fit: they left out what
+        the station played when they were composed, and a rare repeat beats a lost chunk)."""
+        for attempt in range(RACE_ATTEMPTS):
+            try:
+                with self._engine.begin() as conn:
+                    return picks_repo.record_batches(conn=conn, batches=batches, now=now)
+            except BatchTaken:
+                if attempt == RACE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")

@@ -1,0 +1,71 @@
+"""Next batches of one station asked for at once: by threads of one service, and by two
+services over one database (as two compose workers or two API processes are). Each batch
+gets its own number and nothing repeats; before, both took "the newest + 1" and the second
+could replay the first one's tracks (2 tries in 5 on this world)."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select
+
+from storage.models import StationPlayRow
+from storage.names import SqlNameIndex
+from tests.support.world import World
+from wavelength.domain import StationId, UserId
+from wavelength.stations import Batch, StationService
+
+
+def _twin(world: World) -> StationService:
+    """Another service on the same database, with memos and locks of its own."""
+    return StationService(
+        engine=world.engine,
+        composer=world.composer(),
+        names=SqlNameIndex.load(world.engine),
+        rng=random.Random(1),
+    )
+
+
+def _race(services: list[StationService], user: UserId, station: StationId) -> list[Batch]:
+    calls = [services[i % len(services)] for i in range(12)]
+    start = threading.Barrier(4)
+
+    def next_of(service: StationService) -> Batch:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            start.wait(timeout=5)  # four at a time, at once
+        return service.next(user, station=station)
+
+    with ThreadPoolExecutor(4) as threads:
+        return list(threads.map(next_of, calls))
+
+
+def _check(world: World, user: UserId, station: StationId, batches: list[Batch]) -> None:
+    numbers = sorted(b.number for b in batches)
+    assert numbers == list(range(2, 14))  # the station's first batch came with it
+    shown = [c.track.id for b in batches for c in b.cards]
+    assert len(shown) == len(set(shown)) == 12 * 5  # nothing replayed
+    with world.engine.connect() as conn:
+        per_batch = conn.execute(
+            select(StationPlayRow.batch, func.count())
+            .where(StationPlayRow.station_id == station, StationPlayRow.listener_id == user)
+            .group_by(StationPlayRow.batch)
+        ).all()
+    assert Counter(dict(per_batch)) == Counter({n: 5 for n in range(1, 14)})
+
+
+def test_threads_of_one_service_take_turns(world: World, service: StationService) -> None:
+    user = service.user("race", "one-service")
+    station = service.create(user, "cool jazz").station.id
+    _check(world, user, station, _race([service], user, station))
+
+
+def test_two_services_on_one_database_never_share_a_batch_number(
+    world: World, service: StationService
+) -> None:
+    user = service.user("race", "two-services")
+    station = service.create(user, "cool jazz").station.id
+    _check(world, user, station, _race([service, _twin(world)], user, station))
