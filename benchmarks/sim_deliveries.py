@@ -123,7 +123,8 @@ class Figures:
     # Of those: settled UNKNOWN because a request got no answer (rather than a killed worker).
     no_answer_arrived: int = 0
     no_answer_missing: int = 0
-    # Unknown, nothing arrived, and Telegram was never even asked: killed while it waited.
+    # Unknown, nothing arrived, and the fake recorded no request for the chat: the row was
+    # *sending* (its gate had opened, so it was past our limiter), cut off on the wire.
     unknown_never_asked: int = 0
     spotify_ok: int = 0
     spotify_wrong: int = 0
@@ -529,7 +530,7 @@ def table(cfg: SimConfig, f: Figures) -> str:
          f.unknown_arrived - f.no_answer_arrived),
         ("ledger: unknown (killed mid-send), nothing arrived",
          f.unknown_missing - f.no_answer_missing),
-        ("… of all unknown and nothing arrived: Telegram never asked (killed while queued)",
+        ("… of all unknown and nothing arrived: no request reached the fake (cut off after it left)",
          f.unknown_never_asked),
         ("ledger: unknown (a request got no answer), picks arrived", f.no_answer_arrived),
         ("ledger: unknown (a request got no answer), nothing arrived", f.no_answer_missing),

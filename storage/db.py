@@ -38,7 +38,9 @@ def _normalize(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets the bot read while an ingest writes; NORMAL is durable at each commit in WAL.
+    # WAL lets the bot read while an ingest writes. NORMAL in WAL: a commit survives the
+    # process being killed; a power cut or OS crash may lose the last commits (never corrupts).
+    # FULL would fsync every reaction; PostgreSQL is the choice where that matters.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
