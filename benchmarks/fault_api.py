@@ -6,7 +6,8 @@ round a /recommend) on loopback while one fault strikes mid-load:
   which is what a restart does to clients; then it takes connections again. ``--real-restart``
   restarts the whole cluster with ``pg_ctlcluster`` instead (root only; it interrupts every
   other user of that server).
-- ``slow-store``: the vector store the composer uses answers every call ``--delay`` late.
+- ``slow-store``: the vector store the composer uses answers every call ``--delay`` late (the
+  API in its own process, slowed and healed by signals).
 - ``kill``: the API runs in its own process (uvicorn); it is SIGKILLed while feedback is in
   flight and started again on the same database.
 
@@ -155,22 +156,31 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve_main(db: str, vectors: str, port: int) -> None:
-    """The child: uvicorn on ``port`` over the database and persisted vectors."""
+def _serve_main(db: str, vectors: str, port: int, slow_delay: float | None = None) -> None:
+    """The child: uvicorn on ``port`` over the database and persisted vectors. With
+    ``slow_delay`` its store is a ``SlowStore`` that SIGUSR1 slows and SIGUSR2 heals."""
     from wavelength.settings import Settings
     from web import run_api
 
     engine = make_engine(db)
-    store = QdrantServerStore.local(Path(vectors))
+    store: Any = QdrantServerStore.local(Path(vectors))
+    if slow_delay is not None:
+        slowed = SlowStore(store, slow_delay)
+        signal.signal(signal.SIGUSR1, lambda *_: setattr(slowed, "slow", True))
+        signal.signal(signal.SIGUSR2, lambda *_: setattr(slowed, "slow", False))
+        store = slowed
     app = app_for(engine, store, HashingEncoder(dim=256))
     settings = Settings(api_host="127.0.0.1", api_port=port)
     asyncio.run(run_api(settings, app, stop=asyncio.Event()))
 
 
-def spawn(db: str, vectors: Path, port: int) -> subprocess.Popen[bytes]:
+def spawn(
+    db: str, vectors: Path, port: int, slow_delay: float | None = None
+) -> subprocess.Popen[bytes]:
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
-        f"import fault_api; fault_api._serve_main({db!r}, {str(vectors)!r}, {port})"
+        f"import fault_api; fault_api._serve_main({db!r}, {str(vectors)!r}, {port}, "
+        f"{slow_delay!r})"
     )
     return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
 
@@ -426,23 +436,35 @@ def run_db_restart(
 def run_slow_store(
     url: str, *, users: int, seconds: float, window: float, delay: float = 0.2
 ) -> Outcome:
-    world = build_world(url)
-    try:
+    """The API in its own process, as in production: served in a thread of the load's own
+    process, its event loop waited for the GIL behind 8 composing threads and the load, and
+    on a busy machine one reaction in a few thousand ran past the client's 5 s timeout."""
+    with tempfile.TemporaryDirectory(prefix="wl-slow-store-") as folder:
+        vectors = Path(folder) / "vectors"
+        world = build_world(url, vectors)
         keys = keys_for(world.engine, users)
+        world.store.close()  # the server process opens the persisted vectors
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
         ledger = Ledger()
-        store = SlowStore(world.store, delay)
-        with served_in_thread(app_for(world.engine, store, world.encoder)) as base:
+        server = spawn(url, vectors, port, slow_delay=delay)
+        try:
+            wait_up(base)
             fault = after(
                 seconds / 3,
-                lambda: setattr(store, "slow", True),
+                lambda: server.send_signal(signal.SIGUSR1),
                 window,
-                lambda: setattr(store, "slow", False),
+                lambda: server.send_signal(signal.SIGUSR2),
             )
             span = asyncio.run(load(base, keys, seconds=seconds, fault=fault, ledger=ledger))
-        return outcome("slow-store", ledger, span, feedback_rows(world.engine, ledger.stations))
-    finally:
-        world.store.close()
-        world.engine.dispose()
+        finally:
+            if server.poll() is None:
+                server.send_signal(signal.SIGTERM)
+                server.wait(15)
+        try:
+            return outcome("slow-store", ledger, span, feedback_rows(world.engine, ledger.stations))
+        finally:
+            world.engine.dispose()
 
 
 def run_kill(url: str, folder: Path, *, users: int, seconds: float) -> Outcome:
