@@ -9,7 +9,8 @@ The request is two small pickles over a pipe; the batch is composed and recorded
 worker with the same ``StationService`` code as in-process.
 
 * A station goes to the same worker each time while that one is free, so its memos (recent
-  searches, liked neighbours, reactions) stay warm; a busy worker's call goes to a free one.
+  searches, liked neighbours, reactions) stay warm; a busy worker's call goes to a free one,
+  except while its own station is being composed: then it waits for that call.
 * Until a worker is ready, or when every worker is gone, calls are composed in this process
   as before: the pool only ever adds capacity.
 * A worker that dies, or leaves a call unanswered for ``CALL_TIMEOUT_S``, is stopped and
@@ -181,6 +182,7 @@ class _Worker:
     def __init__(self, index: int) -> None:
         self.index = index
         self.busy = False  # answering a call, or being (re)started; under the pool's _cond
+        self.serving: StationId | None = None  # the station of the call it answers
         self.process: SpawnProcess | None = None
         self.conn: Connection | None = None
         self.ready = False
@@ -333,14 +335,19 @@ class ComposePool:
                     home = me.home(ready)
                     earlier = list(itertools.takewhile(lambda w: w is not me, self._waiting))
                     homes = {e.home(ready) for e in earlier}
-                    if not home.busy and home not in homes:
-                        chosen: _Worker | None = home
+                    if any(w.busy and w.serving == station for w in self._workers):
+                        # Its station is being composed (a double click, a retried request):
+                        # a second worker would compose from the same history, lose the race
+                        # to record the batch and compose again. Wait, then start from it.
+                        chosen: _Worker | None = None
+                    elif not home.busy and home not in homes:
+                        chosen = home
                     elif not earlier:
                         chosen = next((w for w in ready if not w.busy), None)
                     else:
                         chosen = None
                     if chosen is not None:
-                        chosen.busy = True
+                        chosen.busy, chosen.serving = True, station
                         return chosen
                     self._cond.wait()
             finally:
@@ -349,7 +356,7 @@ class ComposePool:
 
     def _free(self, worker: _Worker) -> None:
         with self._cond:
-            worker.busy = False
+            worker.busy, worker.serving = False, None
             self._cond.notify_all()
 
     def next(self, user: UserId, station: StationId) -> Batch:
@@ -389,6 +396,9 @@ class ComposePool:
         """``worker`` died or got stuck mid-call (still busy): start another in its place."""
         code = worker.process.exitcode if worker.process is not None else None
         log.error("compose worker %d lost (exit code %s); starting another", worker.index, code)
+        with self._cond:  # still busy (restarting), but its call's station may go elsewhere
+            worker.serving = None
+            self._cond.notify_all()
         self._stop(worker)
         if self._closed.is_set():
             self._free(worker)

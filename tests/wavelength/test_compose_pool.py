@@ -146,6 +146,31 @@ def test_a_stations_calls_go_to_workers_in_parallel(home: Home, pool: ComposePoo
     assert pool.ready == 2
 
 
+def test_a_second_call_for_a_station_being_composed_waits_for_it() -> None:
+    """The scheduling alone, on workers marked ready (no processes): a double click's second
+    call waits for the first rather than composing beside it on a free worker (where it
+    would lose the race to record the batch and compose again); other stations go on."""
+    import threading
+
+    pool = ComposePool(object(), 2, fallback=object())  # type: ignore[arg-type]
+    for worker in pool._workers:
+        worker.ready = True
+    first = pool._take(StationId(7))  # station 7's own worker: index 1
+    assert first is not None and first.index == 1
+    second: list[object] = []
+    waiting = threading.Thread(target=lambda: second.append(pool._take(StationId(7))))
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive() and not second  # worker 0 is free, but station 7 is busy
+    other = pool._take(StationId(8))  # another station takes the free worker meanwhile
+    assert other is not None and other.index == 0
+    pool._free(first)
+    waiting.join(5)
+    assert second == [first]
+    pool._free(first)
+    pool._free(other)
+
+
 def test_refusals_come_back_as_the_services_errors(home: Home, pool: ComposePool) -> None:
     _owner, station = _station(home, "cy")
     stranger = home.service.user("test", "stranger")
