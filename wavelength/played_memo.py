@@ -33,8 +33,17 @@ class PlayedMemo:
             hit = self._memo.get(key)
         return hit[1] if hit is not None and hit[0] == batch else None
 
+    def newest(self, key: Key) -> int | None:
+        """The newest batch number known here for ``key`` (None when nothing is)."""
+        with self._lock:
+            hit = self._memo.get(key)
+        return hit[0] if hit is not None else None
+
     def put(self, key: Key, batch: int, played: Iterable[TrackId]) -> None:
         with self._lock:
+            hit = self._memo.get(key)
+            if hit is not None and hit[0] > batch:
+                return  # read before another thread recorded a newer batch: keep that one
             if len(self._memo) >= self._size:
                 self._memo.clear()
             self._memo[key] = (batch, frozenset(played))

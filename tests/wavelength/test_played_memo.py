@@ -27,6 +27,17 @@ def test_an_entry_is_complete_only_at_its_batch_number() -> None:
     assert memo.get(KEY, 3) is None
 
 
+def test_a_read_older_than_the_entry_does_not_replace_it() -> None:
+    """A thread that read batch 1's plays while another recorded batch 2 must not turn the
+    entry back: the newest number known here is how a waiting call sees it is behind."""
+    memo = PlayedMemo()
+    assert memo.newest(KEY) is None
+    memo.put(KEY, 1, T[:5])
+    memo.recorded(KEY, 2, T[5:])
+    memo.put(KEY, 1, T[:5])  # the late reader
+    assert memo.newest(KEY) == 2 and memo.get(KEY, 2) == frozenset(T)
+
+
 def test_past_the_read_limit_the_database_answers_again() -> None:
     memo = PlayedMemo(most=6)
     memo.put(KEY, 1, T[:5])

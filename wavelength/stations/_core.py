@@ -136,7 +136,12 @@ class StationsCore:
         click, a retried request, two compose workers) once both recorded "the newest + 1",
         the second replaying the first one's tracks. Threads here take turns; a call that
         another process beat to the number composes again from what that one recorded."""
-        with self._turns.turn((station.id, user)):
+        key = (station.id, user)
+        with self._turns.turn(key):
+            known = self._played.newest(key)
+            if known is not None and known > ctx.batch_no:  # a thread here recorded one
+                with self._engine.connect() as conn:  # while this one waited its turn
+                    ctx = self._context(conn, station, user)
             for _ in range(RACE_ATTEMPTS):
                 picks = self._composer.next_batch(ctx, n=n or self._batch_size, rng=self._rng)
                 if not picks:
