@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import random
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,15 +139,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 @pytest.fixture(scope="module")
 def service(world: World) -> StationService:
     """The station service over ``world``, with a seeded random source."""
-    from storage.names import SqlNameIndex
-    from wavelength.stations import StationService
-
-    return StationService(
-        engine=world.engine,
-        composer=world.composer(),
-        names=SqlNameIndex.load(world.engine),
-        rng=random.Random(0),
-    )
+    return world.service(0)
 
 
 @pytest.fixture

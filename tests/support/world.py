@@ -20,12 +20,14 @@ from recommender.cf import AlsEmbedder
 from recommender.station import StationComposer
 from storage import catalog
 from storage.db import make_engine, upgrade
+from storage.names import SqlNameIndex
 from storage.track_facts import SqlTrackCatalog
 from tests.support.factories import features, playlist, track
 from tests.support.fakes import HashingEncoder
 from vectorstore.base import VectorStore
 from vectorstore.server import QdrantServerStore
 from wavelength.domain import Track, TrackId
+from wavelength.stations import StationService
 from wavelength.training import train
 
 GENRES: dict[str, dict[str, object]] = {
@@ -107,6 +109,16 @@ class World:
             encoder=self.encoder,
             catalog=self.catalog,
             **kwargs,  # type: ignore[arg-type]
+        )
+
+    def service(self, seed: int = 0, composer: StationComposer | None = None) -> StationService:
+        """A station service over this world with memos of its own (two of them stand for two
+        processes on one database) and a random source seeded with ``seed``."""
+        return StationService(
+            engine=self.engine,
+            composer=composer or self.composer(),
+            names=SqlNameIndex.load(self.engine),
+            rng=random.Random(seed),
         )
 
     def genre_of(self, track_id: TrackId) -> str:

@@ -3,13 +3,9 @@ a batch the memo didn't see was recorded, and nothing repeats either way."""
 
 from __future__ import annotations
 
-import random
-
-from storage.names import SqlNameIndex
 from tests.support.world import World
 from wavelength.domain import StationId, TrackId, UserId
 from wavelength.played_memo import PlayedMemo
-from wavelength.stations import StationService
 
 KEY = (StationId(1), UserId(2))
 T = [TrackId(f"t{i}") for i in range(10)]
@@ -58,14 +54,7 @@ def test_forgetting_a_station_drops_every_listener_of_it() -> None:
 def test_two_processes_on_one_station_never_repeat_a_track(world: World) -> None:
     """Two services over one database stand for two processes (the chat and the API): each
     records batches the other's memo has not seen."""
-    names = SqlNameIndex.load(world.engine)
-
-    def service(seed: int) -> StationService:
-        return StationService(
-            engine=world.engine, composer=world.composer(), names=names, rng=random.Random(seed)
-        )
-
-    chat, api = service(1), service(2)
+    chat, api = world.service(1), world.service(2)
     user = chat.user("test", "two-processes")
     first = chat.create(user, "jazz for reading")
     station = first.station.id

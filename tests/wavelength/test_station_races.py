@@ -6,7 +6,6 @@ could replay the first one's tracks (2 tries in 5 on this world)."""
 from __future__ import annotations
 
 import contextlib
-import random
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -16,20 +15,9 @@ from sqlalchemy import func, select
 
 from recommender.station import StationComposer
 from storage.models import StationPlayRow
-from storage.names import SqlNameIndex
 from tests.support.world import World
 from wavelength.domain import StationId, UserId
 from wavelength.stations import Batch, StationService
-
-
-def _twin(world: World) -> StationService:
-    """Another service on the same database, with memos and locks of its own."""
-    return StationService(
-        engine=world.engine,
-        composer=world.composer(),
-        names=SqlNameIndex.load(world.engine),
-        rng=random.Random(1),
-    )
 
 
 def _race(services: list[StationService], user: UserId, station: StationId) -> list[Batch]:
@@ -75,10 +63,7 @@ class Counting:
 
 def test_threads_of_one_service_take_turns(world: World) -> None:
     counting = Counting(world.composer())
-    service = StationService(
-        engine=world.engine, composer=counting,  # type: ignore[arg-type]
-        names=SqlNameIndex.load(world.engine), rng=random.Random(2),
-    )  # fmt: skip
+    service = world.service(2, counting)  # type: ignore[arg-type]
     user = service.user("race", "one-service")
     station = service.create(user, "cool jazz").station.id
     _check(world, user, station, _race([service], user, station))
@@ -91,4 +76,4 @@ def test_two_services_on_one_database_never_share_a_batch_number(
 ) -> None:
     user = service.user("race", "two-services")
     station = service.create(user, "cool jazz").station.id
-    _check(world, user, station, _race([service, _twin(world)], user, station))
+    _check(world, user, station, _race([service, world.service(1)], user, station))

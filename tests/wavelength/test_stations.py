@@ -7,7 +7,6 @@ do not depend on which tests ran before them on the shared one.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,15 +52,9 @@ def names(world: World) -> SqlNameIndex:
 
 
 @pytest.fixture
-def seeded(world: World, names: SqlNameIndex) -> Seeded:
+def seeded(world: World) -> Seeded:
     """A fresh service over the world whose random source starts from ``seed``."""
-
-    def make(seed: int) -> StationService:
-        return StationService(
-            engine=world.engine, composer=world.composer(), names=names, rng=random.Random(seed)
-        )
-
-    return make
+    return world.service
 
 
 @contextmanager
