@@ -433,76 +433,92 @@ def run_db_restart(
         world.engine.dispose()
 
 
+@dataclass
+class Apart:
+    """The world, its users' keys and the API serving it from processes of its own."""
+
+    world: World
+    keys: list[str]
+    base: str
+    start: Callable[[], subprocess.Popen[bytes]]  # another server process on the same port
+    procs: list[subprocess.Popen[bytes]]
+
+
+@contextmanager
+def served_apart(
+    url: str, vectors: Path, *, users: int, slow_delay: float | None = None
+) -> Iterator[Apart]:
+    """The world built on ``url`` with persisted vectors, served by a process that is up
+    when this yields; every process started is stopped when it ends."""
+    world = build_world(url, vectors)
+    try:
+        keys = keys_for(world.engine, users)
+        world.store.close()  # the server process opens the persisted vectors (one opener)
+        port = free_port()
+        apart = Apart(
+            world, keys, f"http://127.0.0.1:{port}",
+            lambda: spawn(url, vectors, port, slow_delay), [],
+        )  # fmt: skip
+        apart.procs.append(apart.start())
+        try:
+            wait_up(apart.base)
+            yield apart
+        finally:
+            for p in apart.procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+                    p.wait(15)
+    finally:
+        world.engine.dispose()
+
+
 def run_slow_store(
     url: str, *, users: int, seconds: float, window: float, delay: float = 0.2
 ) -> Outcome:
     """The API in its own process, as in production: served in a thread of the load's own
     process, its event loop waited for the GIL behind 8 composing threads and the load, and
     on a busy machine one reaction in a few thousand ran past the client's 5 s timeout."""
-    with tempfile.TemporaryDirectory(prefix="wl-slow-store-") as folder:
-        vectors = Path(folder) / "vectors"
-        world = build_world(url, vectors)
-        keys = keys_for(world.engine, users)
-        world.store.close()  # the server process opens the persisted vectors
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        ledger = Ledger()
-        server = spawn(url, vectors, port, slow_delay=delay)
-        try:
-            wait_up(base)
-            fault = after(
-                seconds / 3,
-                lambda: server.send_signal(signal.SIGUSR1),
-                window,
-                lambda: server.send_signal(signal.SIGUSR2),
-            )
-            span = asyncio.run(load(base, keys, seconds=seconds, fault=fault, ledger=ledger))
-        finally:
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-                server.wait(15)
-        try:
-            return outcome("slow-store", ledger, span, feedback_rows(world.engine, ledger.stations))
-        finally:
-            world.engine.dispose()
+    with (
+        tempfile.TemporaryDirectory(prefix="wl-slow-store-") as folder,
+        served_apart(url, Path(folder) / "vectors", users=users, slow_delay=delay) as apart,
+    ):
+        server, ledger = apart.procs[0], Ledger()
+        fault = after(
+            seconds / 3,
+            lambda: server.send_signal(signal.SIGUSR1),
+            window,
+            lambda: server.send_signal(signal.SIGUSR2),
+        )
+        span = asyncio.run(
+            load(apart.base, apart.keys, seconds=seconds, fault=fault, ledger=ledger)
+        )
+        return outcome(
+            "slow-store", ledger, span, feedback_rows(apart.world.engine, ledger.stations)
+        )
 
 
 def run_kill(url: str, folder: Path, *, users: int, seconds: float) -> Outcome:
-    vectors = folder / "vectors"
-    world = build_world(url, vectors)
-    keys = keys_for(world.engine, users)
-    world.store.close()  # the server process opens the persisted vectors (one opener at a time)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    ledger = Ledger()
-    procs = [spawn(url, vectors, port)]
-    try:
-        wait_up(base)
+    with served_apart(url, folder / "vectors", users=users) as apart:
+        ledger = Ledger()
 
         async def fault() -> tuple[float, float]:
             await asyncio.sleep(seconds / 3)
             while ledger.feedback_in_flight == 0:  # strike while feedback is on the wire
                 await asyncio.sleep(0.001)
             start = time.perf_counter()
-            procs[0].send_signal(signal.SIGKILL)
-            await asyncio.to_thread(procs[0].wait)
-            procs.append(spawn(url, vectors, port))  # the supervisor starts it again
+            apart.procs[-1].send_signal(signal.SIGKILL)
+            await asyncio.to_thread(apart.procs[-1].wait)
+            apart.procs.append(apart.start())  # the supervisor starts it again
             restarted = time.perf_counter()
             # Healed once it answers again; recovery is still measured from the restart, so
             # it includes the new process's start-up.
-            await asyncio.to_thread(wait_up, base, 120.0)
+            await asyncio.to_thread(wait_up, apart.base, 120.0)
             return start, restarted
 
-        span = asyncio.run(load(base, keys, seconds=seconds, fault=fault, ledger=ledger))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                p.wait(15)
-    try:
-        return outcome("kill", ledger, span, feedback_rows(world.engine, ledger.stations))
-    finally:
-        world.engine.dispose()
+        span = asyncio.run(
+            load(apart.base, apart.keys, seconds=seconds, fault=fault, ledger=ledger)
+        )
+        return outcome("kill", ledger, span, feedback_rows(apart.world.engine, ledger.stations))
 
 
 # --- the command line --------------------------------------------------------------------------
