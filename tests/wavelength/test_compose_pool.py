@@ -10,12 +10,14 @@ import random
 import signal
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from recommender.encoder import TextEncoder
 from recommender.station import StationComposer
 from storage import catalog
 from storage import feedback as fb
@@ -296,15 +298,22 @@ def _trained_home(home: Path, **settings: object) -> Settings:
     return made
 
 
-def test_the_production_recipe_copies_the_vectors_and_follows_a_refresh(tmp_path: Path) -> None:
-    """``make_pool``'s workers as `wavelength serve` starts them: the real encoder, the
-    embedded store copied, and a model refresh's new generation followed without a restart."""
+@dataclass
+class Serving:
+    """A trained home served as `wavelength serve` does: this process's own service (the
+    pool's fallback) and ``make_pool``'s workers, all started."""
+
+    database: Engine
+    encoder: TextEncoder
+    service: StationService
+    pool: ComposePool
+
+
+@contextmanager
+def _serving(settings: Settings) -> Iterator[Serving]:
     from storage.db import open_database
-    from vectorstore.edge_generations import EdgeGenerations
     from wavelength.components import make_encoder, open_vector_store
 
-    settings = _trained_home(tmp_path / "home", compose_workers=1)
-    tracks = world_tracks()
     database = open_database(settings.database_url)
     encoder = make_encoder(settings)
     store = open_vector_store(settings)
@@ -314,7 +323,23 @@ def test_the_production_recipe_copies_the_vectors_and_follows_a_refresh(tmp_path
     assert pool is not None
     pool.start()
     try:
-        assert pool.wait_ready(240), "the worker did not start"
+        assert pool.wait_ready(240), "the workers did not start"
+        yield Serving(database, encoder, service, pool)
+    finally:
+        pool.close()
+        store.close()
+        database.dispose()
+
+
+def test_the_production_recipe_copies_the_vectors_and_follows_a_refresh(tmp_path: Path) -> None:
+    """``make_pool``'s workers as `wavelength serve` starts them: the real encoder, the
+    embedded store copied, and a model refresh's new generation followed without a restart."""
+    from vectorstore.edge_generations import EdgeGenerations
+
+    settings = _trained_home(tmp_path / "home", compose_workers=1)
+    tracks = world_tracks()
+    with _serving(settings) as served:
+        service, pool = served.service, served.pool
         user = service.user("test", "gil")
         station = service.create(user, "thrash metal").station.id
         assert pool.next(user, station).number == 2
@@ -329,7 +354,7 @@ def test_the_production_recipe_copies_the_vectors_and_follows_a_refresh(tmp_path
             catalog.upsert_tracks(conn=conn, tracks=kept)
         generations = EdgeGenerations(settings.vector_dir)
         fresh = generations.open(1)
-        train(subset, fresh, encoder, None, echo=lambda _: None)
+        train(subset, fresh, served.encoder, None, echo=lambda _: None)
         subset.dispose()
         fresh.close()
         generations.publish(1)
@@ -345,10 +370,6 @@ def test_the_production_recipe_copies_the_vectors_and_follows_a_refresh(tmp_path
         while [p.name for p in copies.iterdir()] != ["g1-2"]:
             assert time.monotonic() < deadline, "the old copy was never deleted"
             time.sleep(0.1)
-    finally:
-        pool.close()
-        store.close()
-        database.dispose()
 
 
 def test_serve_answers_the_api_through_its_workers(

@@ -10,62 +10,34 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from recommender.station import StationComposer
 from storage import feedback as fb
-from storage.db import open_database
 from storage.models import StationPlayRow
-from storage.names import SqlNameIndex
-from storage.track_facts import SqlTrackCatalog
 from tests.conftest import _reset_postgres
-from tests.wavelength.test_compose_pool import _trained_home
-from wavelength.components import make_encoder, open_vector_store
-from wavelength.compose_pool import ComposePool, make_pool
+from tests.wavelength.test_compose_pool import Serving, _serving, _trained_home
 from wavelength.domain import Reaction, StationId, UserId
-from wavelength.stations import Batch, StationService
+from wavelength.stations import Batch
 
 # Spawns processes (one xdist worker runs these); a worker's restart loads the encoder again.
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("compose_pool")]
 
 
-@dataclass
-class Home:
-    database: Engine
-    service: StationService  # this process's own: the pool's fallback
-    pool: ComposePool
-
-
 @pytest.fixture
-def home(tmp_path: Path, postgres_url: str) -> Iterator[Home]:
+def home(tmp_path: Path, postgres_url: str) -> Iterator[Serving]:
     _reset_postgres(postgres_url)
     settings = _trained_home(
         tmp_path / "home", compose_workers=2, database_url_override=postgres_url
     )
-    database = open_database(settings.database_url)
-    store = open_vector_store(settings)
-    composer = StationComposer(
-        store=store, encoder=make_encoder(settings), catalog=SqlTrackCatalog(database)
-    )
-    service = StationService(engine=database, composer=composer, names=SqlNameIndex.load(database))
-    pool = make_pool(settings, service)
-    assert pool is not None
-    pool.start()
-    try:
-        assert pool.wait_ready(240), "the workers did not start"
-        yield Home(database, service, pool)
-    finally:
-        pool.close()
-        store.close()
-        database.dispose()
+    with _serving(settings) as served:
+        yield served
 
 
-def _station(home: Home, name: str, mood: str) -> tuple[UserId, StationId, Batch]:
+def _station(home: Serving, name: str, mood: str) -> tuple[UserId, StationId, Batch]:
     user = home.service.user("test", name)
     first = home.service.create(user, mood)
     return user, first.station.id, first
@@ -91,7 +63,7 @@ def _tracks(batch: Batch) -> list[str]:
 
 
 def test_two_listeners_batches_from_two_workers_land_in_postgres_and_follow_reactions(
-    home: Home,
+    home: Serving,
 ) -> None:
     asked = [_station(home, "ana", "cool jazz"), _station(home, "bo", "hip hop")]
     with ThreadPoolExecutor(2) as threads:  # both workers busy at once, one station each
@@ -139,7 +111,7 @@ def _until(check: Callable[[], object], what: str, timeout_s: float = 60.0) -> N
 
 
 def test_a_worker_killed_mid_call_holding_a_postgres_transaction_records_nothing_twice(
-    home: Home,
+    home: Serving,
 ) -> None:
     user, station, _first = _station(home, "cy", "ambient")
     assert home.pool.next(user, station).number == 2  # the workers hold open connections now
