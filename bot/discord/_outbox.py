@@ -15,11 +15,9 @@ left may be sent again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -30,6 +28,7 @@ import discord
 
 from bot.chat import Delivered, Who
 from bot.discord._deliver import CLOSED_DMS, deliver, describe
+from bot.turns import Turns
 
 if TYPE_CHECKING:
     from bot.conversation import Reply
@@ -118,8 +117,7 @@ class DiscordOutbox:
         # One send per person at a time: on Sundays the daily picks and the nostalgia mix fall
         # due together and the runner sends them side by side; their messages interleaved in
         # the DM (the mix between the picks' header and cards, 7 runs in 8).
-        self._turns: dict[str, asyncio.Lock] = {}
-        self._waiting: Counter[str] = Counter()
+        self._turns = Turns()
         if not self._traced:
             log.warning("Discord outbox made after login: gates open before discord.py waits")
 
@@ -133,25 +131,13 @@ class DiscordOutbox:
             return Delivered(ok=True, platform=PLATFORM, note="nothing to send")
         if not (account.isascii() and account.isdigit()):
             return Delivered(ok=False, unreachable=True, platform=PLATFORM, note="not a user id")
-        async with self._turn(account):  # the gate stays shut while waiting: not sent yet
+        async with self._turns.turn(account):  # the gate stays shut while waiting: not sent
             departures = _Departures(gate)
             token = _SENDING.set(departures)
             try:
                 return await self._send(account, replies, departures)
             finally:
                 _SENDING.reset(token)
-
-    @contextlib.asynccontextmanager
-    async def _turn(self, account: str) -> AsyncIterator[None]:
-        lock = self._turns.setdefault(account, asyncio.Lock())
-        self._waiting[account] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._waiting[account] -= 1
-            if not self._waiting[account]:  # nobody else waits: forget the person
-                del self._waiting[account], self._turns[account]
 
     async def _send(
         self, account: str, replies: Sequence[Reply], departures: _Departures
