@@ -90,6 +90,11 @@ _PLAYED = (
     .order_by(func.max(StationPlayRow.shown_at).desc(), func.max(StationPlayRow.id).desc())
     .limit(bindparam("limit", type_=Integer))
 )
+_PLAYED_SINCE = (
+    select(StationPlayRow.track_id)
+    .where(*_SHOWN_TO, StationPlayRow.batch > bindparam("after", type_=Integer))
+    .distinct()
+)
 _WAS_SHOWN = (
     select(StationPlayRow.id)
     .where(*_SHOWN_TO, StationPlayRow.track_id == bindparam("track"))
@@ -205,6 +210,16 @@ def played(
     """Distinct tracks the station showed ``listener``, most recently shown first."""
     rows = conn.execute(_PLAYED, {"station": station, "listener": listener, "limit": limit})
     return [TrackId(t) for t in rows.scalars()]
+
+
+def played_since(
+    *, conn: Connection, station: StationId, listener: UserId, after: int
+) -> set[TrackId]:
+    """Distinct tracks the station showed ``listener`` in batches numbered above ``after``:
+    what a set of plays complete up to batch ``after`` lacks (a few rows, on the unique
+    (station, listener, batch, position) index, where ``played`` reads them all)."""
+    rows = conn.execute(_PLAYED_SINCE, {"station": station, "listener": listener, "after": after})
+    return {TrackId(t) for t in rows.scalars()}
 
 
 def was_shown(*, conn: Connection, station: StationId, listener: UserId, track: TrackId) -> bool:

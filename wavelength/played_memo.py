@@ -33,6 +33,16 @@ class PlayedMemo:
             hit = self._memo.get(key)
         return hit[1] if hit is not None and hit[0] == batch else None
 
+    def known(self, key: Key) -> tuple[int, frozenset[TrackId]] | None:
+        """The newest entry for ``key``: the batch number it is complete up to, and the
+        plays (None when nothing is known)."""
+        with self._lock:
+            return self._memo.get(key)
+
+    @property
+    def most(self) -> int:
+        return self._most
+
     def newest(self, key: Key) -> int | None:
         """The newest batch number known here for ``key`` (None when nothing is)."""
         with self._lock:

@@ -113,6 +113,29 @@ def test_played_is_distinct_and_most_recent_first(rows: StationRows) -> None:
     assert feedback.played(conn=conn, station=jazz.id, listener=rows.ana, limit=1) == [T4]
 
 
+def test_played_since_is_what_later_batches_added(rows: StationRows) -> None:
+    conn = rows.conn
+    jazz, rain = rows.station("Jazz"), rows.station("Rain")
+    for minute, tracks in enumerate([[T1, T2], [T3, T1], [T4, T3]]):
+        feedback.record_batch(
+            conn=conn,
+            station=jazz.id,
+            listener=rows.ana,
+            picks=[pick(t) for t in tracks],
+            now=at(minute),
+        )
+    feedback.record_batch(conn=conn, station=rain.id, listener=rows.ana, picks=[pick(T6)], now=T0)
+    feedback.record_batch(conn=conn, station=jazz.id, listener=rows.bo, picks=[pick(T5)], now=T0)
+
+    def since(after: int) -> set[TrackId]:
+        return feedback.played_since(conn=conn, station=jazz.id, listener=rows.ana, after=after)
+
+    assert since(0) == set(feedback.played(conn=conn, station=jazz.id, listener=rows.ana))
+    assert since(1) == {T3, T1, T4}  # batches 2 and 3; T1 was played again in 2
+    assert since(2) == {T4, T3}
+    assert since(3) == set()
+
+
 # --- reactions and favourites --------------------------------------------------------------------
 
 

@@ -3,6 +3,13 @@ a batch the memo didn't see was recorded, and nothing repeats either way."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
 from tests.support.world import World
 from wavelength.domain import StationId, TrackId, UserId
 from wavelength.played_memo import PlayedMemo
@@ -63,3 +70,61 @@ def test_two_processes_on_one_station_never_repeat_a_track(world: World) -> None
         batch = (api if turn % 2 else chat).next(user, station=station)
         shown += [c.track.id for c in batch.cards]
     assert len(shown) == len(set(shown)) == 45
+
+
+@dataclass
+class PlayReads:
+    """The plays a context read back: all of a station's, or only the batches after one."""
+
+    full: int = 0
+    since: int = 0
+
+    def __call__(self, *args: Any) -> None:
+        statement: str = args[2]
+        if "FROM station_plays" not in statement or "max(station_plays.batch)" in statement:
+            return
+        if "max(station_plays.shown_at)" in statement:
+            self.full += 1
+        elif "station_plays.batch >" in statement:
+            self.since += 1
+
+
+@pytest.fixture
+def play_reads(world: World) -> Iterator[PlayReads]:
+    counter = PlayReads()
+    event.listen(world.engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(world.engine, "before_cursor_execute", counter)
+
+
+def test_a_process_behind_reads_only_the_batches_it_missed(
+    world: World, play_reads: PlayReads
+) -> None:
+    """Batches alternating between two processes (two compose workers, the chat and the API):
+    each one's memo is a batch behind every time, and catches up on that batch's rows, not
+    the station's whole history (which grows with its age)."""
+    chat, api = world.service(1), world.service(2)
+    user = chat.user("test", "behind")
+    station = chat.create(user, "jazz for reading").station.id
+    shown: list[TrackId] = []
+    for turn in range(8):
+        batch = (api if turn % 2 else chat).next(user, station=station)
+        shown += [c.track.id for c in batch.cards]
+    assert len(shown) == len(set(shown)) == 40
+    assert play_reads.full == 2, "each process reads the station whole once, at its first look"
+    assert play_reads.since >= 6
+
+
+def test_catching_up_past_the_read_limit_reads_the_newest_whole(
+    world: World, play_reads: PlayReads
+) -> None:
+    chat, api = world.service(1), world.service(2)
+    # A small limit stands for 2,000 plays: past it only the newest count, as read whole.
+    chat._played = PlayedMemo(most=12)
+    user = chat.user("test", "past-limit")
+    station = chat.create(user, "jazz for reading").station.id
+    chat.next(user, station=station)  # 10 plays: within the limit
+    api.next(user, station=station)  # 15 on record, a batch the chat's memo missed
+    full = play_reads.full
+    chat.next(user, station=station)
+    assert play_reads.full == full + 1

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from recommender.station import StationComposer, StationContext
 from storage import feedback as fb
 from storage import stations as repo
-from wavelength.domain import Pick, Reaction, Station, StationId, UserId
+from wavelength.domain import Pick, Reaction, Station, StationId, TrackId, UserId
 from wavelength.feedback_memo import FeedbackMemo
 from wavelength.played_memo import PlayedMemo
 from wavelength.stations._types import Batch, Card, NoStation, NotFound, ReadOnly, StationError
@@ -188,10 +188,7 @@ class StationsCore:
         disliked = fb.disliked_tracks(conn=conn, user=listener)
         batch_no = fb.batches_shown(conn=conn, station=station.id, listener=listener)
         key = (station.id, listener)
-        played = self._played.get(key, batch_no)
-        if played is None:
-            played = frozenset(fb.played(conn=conn, station=station.id, listener=listener))
-            self._played.put(key, batch_no, played)
+        played = self._played_up_to(conn, key, batch_no)
         dislikes = [f.track for f in feedback if f.reaction is Reaction.DISLIKE]
         facts = self._composer.catalog.tracks(dislikes)
         return StationContext.build(
@@ -202,3 +199,24 @@ class StationsCore:
             artist_of={t: facts[t].artist.id for t in dislikes if t in facts},
             batch_no=batch_no,
         )
+
+    def _played_up_to(
+        self, conn: Connection, key: tuple[StationId, UserId], batch_no: int
+    ) -> frozenset[TrackId]:
+        """Every track the station played the listener up to batch ``batch_no``: from the memo,
+        grown by the batches recorded since it was taken when it is older (another process, a
+        compose worker or a second bot, recorded them), or read whole."""
+        station, listener = key
+        known = self._played.known(key)
+        if known is not None and known[0] == batch_no:
+            return known[1]
+        played: frozenset[TrackId] | None = None
+        if known is not None and known[0] < batch_no:
+            newer = fb.played_since(conn=conn, station=station, listener=listener, after=known[0])
+            grown = known[1] | newer
+            if len(grown) <= self._played.most:  # past that, the newest ``most`` only count
+                played = grown
+        if played is None:
+            played = frozenset(fb.played(conn=conn, station=station, listener=listener))
+        self._played.put(key, batch_no, played)
+        return played
