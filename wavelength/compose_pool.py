@@ -8,9 +8,10 @@ embedded default a private read-only copy of the live generation, ``vectorstore.
 The request is two small pickles over a pipe; the batch is composed and recorded by the
 worker with the same ``StationService`` code as in-process.
 
-* A station goes to the same worker each time while that one is free, so its memos (recent
-  searches, liked neighbours, reactions) stay warm; a busy worker's call goes to a free one,
-  except while its own station is being composed: then it waits for that call.
+* A station goes to the same worker each time, so its memos (recent searches, liked
+  neighbours, reactions, plays) stay warm: a call waits for its busy worker until
+  ``STEAL_AFTER`` calls wait there before it, then takes a free one, except while its own
+  station is being composed: then it waits for that call.
 * Until a worker is ready, or when every worker is gone, calls are composed in this process
   as before: the pool only ever adds capacity.
 * A worker that dies, or leaves a call unanswered for ``CALL_TIMEOUT_S``, is stopped and
@@ -58,6 +59,13 @@ START_TIMEOUT_S = 300.0
 CALL_TIMEOUT_S = 60.0
 # A worker that failed is started again after this pause, doubled per failure in a row.
 RESTART_PAUSE_S = (2.0, 300.0)
+# A call waits for its station's own worker (its memos are warm there) while fewer than this
+# many calls wait there before it; then it takes a free one. A station composed on another
+# worker starts cold: every liked track's neighbours searched again, its plays read back.
+# Taking any free worker at once did 81 next batches/s (16 ms of worker CPU per batch); always
+# waiting, 88-97 (12 ms); this, 83-85 (HTTP load, 8 users, 2 workers, 2026-11-27), and it
+# still spreads a burst on one worker's stations.
+STEAL_AFTER = 2
 # How often a worker's copy of the embedded vectors looks for a newer live generation.
 FOLLOW_EVERY_S = 5.0
 
@@ -323,7 +331,8 @@ class ComposePool:
 
     def _take(self, station: StationId) -> _Worker | None:
         """A ready worker, marked busy for one call: the station's own (its memos are warm
-        there) or, when nobody came earlier, any free one. None when no worker is ready."""
+        there) or, when a queue has formed there, a free one nobody earlier waits for. None
+        when no worker is ready."""
         with self._cond:
             me = _Waiter(station)
             self._waiting.append(me)
@@ -334,7 +343,8 @@ class ComposePool:
                         return None
                     home = me.home(ready)
                     earlier = list(itertools.takewhile(lambda w: w is not me, self._waiting))
-                    homes = {e.home(ready) for e in earlier}
+                    homes = [e.home(ready) for e in earlier]
+                    queued = homes.count(home)
                     if any(w.busy and w.serving == station for w in self._workers):
                         # Its station is being composed (a double click, a retried request):
                         # a second worker would compose from the same history, lose the race
@@ -342,8 +352,8 @@ class ComposePool:
                         chosen: _Worker | None = None
                     elif not home.busy and home not in homes:
                         chosen = home
-                    elif not earlier:
-                        chosen = next((w for w in ready if not w.busy), None)
+                    elif queued >= STEAL_AFTER:
+                        chosen = next((w for w in ready if not w.busy and w not in homes), None)
                     else:
                         chosen = None
                     if chosen is not None:

@@ -173,6 +173,45 @@ def test_a_second_call_for_a_station_being_composed_waits_for_it() -> None:
     pool._free(other)
 
 
+def test_a_call_waits_for_its_stations_worker_until_a_queue_forms_there() -> None:
+    """The scheduling alone: a station's memos (liked tracks' neighbours, recent searches,
+    plays) are warm on its own worker, and another worker composes it from cold (every liked
+    track searched again), so a call waits for its own busy worker rather than take a free
+    one, until ``STEAL_AFTER`` calls are waiting there before it."""
+    import threading
+
+    from wavelength.compose_pool import STEAL_AFTER
+
+    assert STEAL_AFTER == 2
+    pool = ComposePool(object(), 2, fallback=object())  # type: ignore[arg-type]
+    for worker in pool._workers:
+        worker.ready = True
+    busy = pool._take(StationId(9))  # worker 1 composes station 9
+    assert busy is not None and busy.index == 1
+    got: dict[int, object] = {}
+
+    def take(station: int) -> threading.Thread:
+        thread = threading.Thread(
+            target=lambda: got.update({station: pool._take(StationId(station))})
+        )
+        thread.start()
+        thread.join(0.3)
+        return thread
+
+    first, second = take(7), take(11)  # both at home on worker 1, worker 0 free
+    assert first.is_alive() and second.is_alive() and not got
+    third = take(13)  # two wait at worker 1 before it: it takes the free one
+    assert not third.is_alive() and got[13] is pool._workers[0]
+    pool._free(busy)
+    first.join(5)
+    assert got[7] is busy
+    pool._free(busy)
+    second.join(5)
+    assert got[11] is busy
+    pool._free(busy)
+    pool._free(pool._workers[0])
+
+
 def test_refusals_come_back_as_the_services_errors(home: Home, pool: ComposePool) -> None:
     _owner, station = _station(home, "cy")
     stranger = home.service.user("test", "stranger")
@@ -366,7 +405,9 @@ def test_the_production_recipe_copies_the_vectors_and_follows_a_refresh(tmp_path
                 break
             assert time.monotonic() < deadline, "the worker never moved to generation 1"
             time.sleep(0.5)
-        # The old copy goes once the calls on it have finished (right after the switch).
+        # The old copy goes once the calls on it have finished (right after the switch; its
+        # own minute: the switch above may have used most of its own on a busy machine).
+        deadline = time.monotonic() + 60
         while [p.name for p in copies.iterdir()] != ["g1-2"]:
             assert time.monotonic() < deadline, "the old copy was never deleted"
             time.sleep(0.1)
