@@ -101,6 +101,21 @@ def test_tilts_reorder_by_feature() -> None:
     assert calmer[0].track == calm.id
 
 
+def test_a_tracks_tilt_follows_its_facts_when_they_are_read_again() -> None:
+    """Tilt factors are kept per track between batches; facts read again after an ingest
+    (new objects, new features) count, not the kept factor."""
+    calm = track(1, artist_name="A", features=features(energy=0.1))
+    other = track(2, artist_name="B", features=features(energy=0.5))
+    rules = Constraints(tilts={"energy": -1, "valence": 0.5})
+    first = refine([cand(calm, 1.0), cand(other, 1.0)], facts(calm, other), rules)
+    again = refine([cand(calm, 1.0), cand(other, 1.0)], facts(calm, other), rules)
+    assert [(c.track, c.score) for c in again] == [(c.track, c.score) for c in first]
+    assert first[0].track == calm.id
+    louder = replace(calm, features=features(energy=0.95))  # re-ingested with new features
+    after = refine([cand(louder, 1.0), cand(other, 1.0)], facts(louder, other), rules)
+    assert after[0].track == other.id
+
+
 def test_refine_enforces_the_hard_limits_on_catalog_facts() -> None:
     """Playlist votes never pass the store's filter, so refine checks the limits again."""
     old = track(1, artist_name="A", year=1962, explicit=False)
