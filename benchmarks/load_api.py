@@ -72,11 +72,39 @@ async def serve_until_told(
     await run_api(settings, app, stop=stop, bound=port_out.send)
 
 
+async def serve_processes(
+    settings: Any, app: Any, port_out: mp.connection.Connection,
+    stop_in: mp.connection.Connection,
+) -> None:  # fmt: skip
+    """Serve ``app`` here and in ``settings.api_processes - 1`` more processes; the port goes
+    out once every one of them serves it."""
+    from wavelength.api_processes import make_processes
+
+    others = make_processes(settings)
+    assert others is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    threading.Thread(
+        target=lambda: (stop_in.recv(), loop.call_soon_threadsafe(stop.set)), daemon=True
+    ).start()
+
+    async def tell(port: int) -> None:
+        if not await asyncio.to_thread(others.wait_ready, 300):
+            raise RuntimeError("the API processes did not start")
+        port_out.send(port)
+
+    told: list[asyncio.Task[None]] = []
+    await others.serving(
+        app, stop=stop, bound=lambda port: told.append(loop.create_task(tell(port)))
+    )
+
+
 def _serve(
     home: str,
     port_out: mp.connection.Connection,
     stop_in: mp.connection.Connection,
     compose_workers: int = 0,
+    api_processes: int = 1,
 ) -> None:
     async def main() -> None:
         from recommender.station import StationComposer
@@ -90,8 +118,9 @@ def _serve(
         from web import build_api
 
         settings = Settings(
-            data_home=Path(home), demo_catalog=False, api_port=0, compose_workers=compose_workers
-        )
+            data_home=Path(home), demo_catalog=False, api_port=0, compose_workers=compose_workers,
+            api_processes=api_processes,
+        )  # fmt: skip
         async with runtime(settings, echo=lambda _: None, progress=False) as rt:
             pool = make_pool(settings, rt.stations)
             if pool is not None:  # started before the port is told: the load meets them up
@@ -112,7 +141,10 @@ def _serve(
             )
             freeze_startup_heap()
             try:
-                await serve_until_told(settings, app, port_out, stop_in)
+                if api_processes > 1:
+                    await serve_processes(settings, app, port_out, stop_in)
+                else:
+                    await serve_until_told(settings, app, port_out, stop_in)
             finally:
                 if pool is not None:
                     pool.close()
@@ -271,6 +303,12 @@ def main() -> None:
         default=0,
         help="next batches composed by this many worker processes (WAVELENGTH_COMPOSE_WORKERS)",
     )
+    parser.add_argument(
+        "--api-processes",
+        type=int,
+        default=1,
+        help="processes serving the API's port, this one included (WAVELENGTH_API_PROCESSES)",
+    )
     args = parser.parse_args()
     if "WAVELENGTH_DATA_HOME" not in os.environ:
         parser.error("set WAVELENGTH_DATA_HOME to a trained data home (it is copied, not changed)")
@@ -287,7 +325,8 @@ def main() -> None:
         port_out, port_in = ctx.Pipe(duplex=False)
         stop_in, stop_out = ctx.Pipe(duplex=False)
         server = ctx.Process(
-            target=_serve, args=(str(home), port_in, stop_in, args.compose_workers)
+            target=_serve,
+            args=(str(home), port_in, stop_in, args.compose_workers, args.api_processes),
         )
         started = time.perf_counter()
         server.start()
@@ -295,7 +334,7 @@ def main() -> None:
         print(
             f"server up in {time.perf_counter() - started:.1f} s on port {port}; "
             f"{args.users} users for {args.seconds:g} s ({os.cpu_count()} cores, "
-            f"{args.compose_workers} compose workers)"
+            f"{args.compose_workers} compose workers, {args.api_processes} API processes)"
         )
         samples, errors = asyncio.run(http_load(f"http://127.0.0.1:{port}", keys, args.seconds))
         stop_out.send(True)

@@ -211,6 +211,7 @@ def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
     found: dict[str, Frontend] = {}
     if rt.settings.api_enabled:
         from vectorstore import CollectionName
+        from wavelength.api_processes import make_processes
         from wavelength.compose_pool import make_pool
         from web import build_api, run_api
 
@@ -226,7 +227,12 @@ def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
             threads=rt.settings.api_lane_threads,
             nexts=pool.next if pool is not None else None,
         )
-        if pool is None:
+        others = make_processes(rt.settings)
+        if others is not None:
+            found["the HTTP API"] = lambda stop: others.serving(
+                api, stop=stop, ready=lambda: rt.warmup.status() is None
+            )
+        elif pool is None:
             found["the HTTP API"] = lambda stop: run_api(rt.settings, api, stop=stop)
         else:
             found["the HTTP API"] = lambda stop: pool.serving(

@@ -66,8 +66,6 @@ RESTART_PAUSE_S = (2.0, 300.0)
 # waiting, 88-97 (12 ms); this, 83-85 (HTTP load, 8 users, 2 workers, 2026-11-27), and it
 # still spreads a burst on one worker's stations.
 STEAL_AFTER = 2
-# How often a worker's copy of the embedded vectors looks for a newer live generation.
-FOLLOW_EVERY_S = 5.0
 
 # Errors a worker answers with, rebuilt here by name so the API answers as it would have
 # in-process (a 404 stays a 404); any other error is a RuntimeError (a 500).
@@ -99,41 +97,10 @@ class SettingsRecipe:
     scratch: Path
 
     def build(self, worker: int) -> tuple[StationService, Callable[[], None]]:
-        from recommender.station import StationComposer
-        from storage.db import open_database
-        from storage.names import SqlNameIndex
-        from storage.track_facts import SqlTrackCatalog
-        from vectorstore import LiveStore
-        from vectorstore.replica import EdgeReplicas
-        from wavelength.components import make_encoder, open_vector_store
-        from wavelength.stations import StationService
+        from wavelength.process_parts import build_parts
 
-        settings = self.settings
-        database = open_database(settings.database_url)
-        replicas: EdgeReplicas | None = None
-        if settings.qdrant_url:
-            store = open_vector_store(settings)
-        else:
-            replicas = EdgeReplicas(settings.vector_dir, self.scratch / f"worker-{worker}")
-            store = LiveStore(replicas, follow_every_s=FOLLOW_EVERY_S)
-        composer = StationComposer(
-            store=store, encoder=make_encoder(settings), catalog=SqlTrackCatalog(database)
-        )
-        store.on_swap(lambda _generation: composer.refresh())
-        if replicas is not None:
-            store.on_swap(lambda _generation: replicas.prune())
-        service = StationService(
-            engine=database,
-            composer=composer,
-            names=SqlNameIndex.load(database),
-            batch_size=settings.station_batch_size,
-        )
-
-        def close() -> None:
-            store.close()
-            database.dispose()
-
-        return service, close
+        parts = build_parts(self.settings, self.scratch / f"worker-{worker}")
+        return parts.service, parts.close
 
 
 def _serve(recipe: Recipe, worker: int, conn: Connection) -> None:

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     # copy of the vectors on disk. 0 composes in this process only: right for a small box or
     # chat-only use (the bots compose in this process either way).
     compose_workers: int = Field(default=0, ge=0, le=32)
+    # Processes that serve the HTTP API on its port, this one included
+    # (wavelength/api_processes.py): each about 0.85 GB of memory and, on the embedded store, a
+    # copy of the vectors on disk. More than 1 replaces compose workers (it served more
+    # next batches on 2 cores); 1 serves it from this process only.
+    api_processes: int = Field(default=1, ge=1, le=32)
 
     @field_validator("data_home")
     @classmethod
@@ -151,6 +156,15 @@ class Settings(BaseSettings):
                     and secret.get_secret_value().strip().lower() in _PLACEHOLDERS
                 ):
                     raise ValueError(f"{name} is a placeholder; set the real value or unset it")
+        return self
+
+    @model_validator(mode="after")
+    def _one_way_to_more_cores(self) -> Self:
+        if self.api_processes > 1 and self.compose_workers:
+            raise ValueError(
+                "set WAVELENGTH_API_PROCESSES or WAVELENGTH_COMPOSE_WORKERS, not both: with "
+                "several API processes each composes its own batches"
+            )
         return self
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import os
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -192,9 +193,10 @@ def _errors(app: FastAPI) -> None:
 
 def _health(app: FastAPI, deps: _Deps, store_ready: Callable[[], bool]) -> None:
     @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict[str, str]:
-        """The process is up (it answers); says nothing about what it depends on."""
-        return {"status": "ok"}
+    async def healthz() -> dict[str, str | int]:
+        """The process is up (it answers); says nothing about what it depends on. ``process``
+        says which one answered, where several serve the port (``WAVELENGTH_API_PROCESSES``)."""
+        return {"status": "ok", "process": os.getpid()}
 
     @app.get("/readyz", tags=["operations"], responses={503: {"description": "not ready"}})
     async def readyz(response: Response) -> dict[str, str]:

@@ -30,11 +30,16 @@ async def run_api(
     *,
     stop: asyncio.Event,
     bound: Callable[[int], None] | None = None,
+    port: int | None = None,
+    reuse_port: bool = False,
 ) -> None:
-    """Serve ``app`` on ``settings.api_host``:``settings.api_port`` until ``stop`` is set,
-    then finish the requests in flight and return. ``bound`` hears the port (useful with 0).
-    A port that can't be bound raises OSError (uvicorn would exit the process instead)."""
-    sock = socket.create_server((settings.api_host, settings.api_port), reuse_port=False)
+    """Serve ``app`` on ``settings.api_host``:``settings.api_port`` (or ``port``) until
+    ``stop`` is set, then finish the requests in flight and return. ``bound`` hears the port
+    (useful with 0). ``reuse_port``: other processes serve the same port, the kernel spreading
+    connections among them (``wavelength.api_processes``). A port that can't be bound raises
+    OSError (uvicorn would exit the process instead)."""
+    address = (settings.api_host, settings.api_port if port is None else port)
+    sock = socket.create_server(address, reuse_port=reuse_port)
     # asyncio turns Nagle's algorithm off only for sockets whose proto is IPPROTO_TCP, and
     # create_server's is 0: every answer's body then waited for the client's delayed ACK of
     # its headers, 40 ms per request on Linux (one request at a time: 44 ms -> 1 ms).

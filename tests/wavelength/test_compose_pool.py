@@ -25,6 +25,7 @@ from storage.db import make_engine, upgrade
 from storage.names import SqlNameIndex
 from storage.track_facts import SqlTrackCatalog
 from tests.support.fakes import HashingEncoder
+from tests.support.homes import trained_home
 from tests.support.world import build_world, world_tracks
 from vectorstore import LiveStore
 from vectorstore.edge import EdgeStore
@@ -317,26 +318,6 @@ def test_the_api_answers_next_batches_from_the_workers(home: Home, pool: Compose
             assert http.post("/stations/999999/next").status_code == 404
 
 
-def _trained_home(home: Path, **settings: object) -> Settings:
-    """A data home as `wavelength ingest` and `train` leave it: the world's tracks in SQLite
-    and their vectors, from the real MiniLM encoder, in the embedded store."""
-    from storage.db import open_database
-    from vectorstore.edge_generations import EdgeGenerations
-    from wavelength.components import make_encoder
-    from wavelength.warmup import mark_trained
-
-    made = Settings(data_home=home, demo_catalog=False, **settings)  # type: ignore[arg-type]
-    database = open_database(made.database_url)
-    with database.begin() as conn:
-        catalog.upsert_tracks(conn=conn, tracks=world_tracks())
-    store = EdgeGenerations(made.vector_dir).open_live()
-    report = train(database, store, make_encoder(made), None, echo=lambda _: None)
-    mark_trained(database, made, report)
-    store.close()
-    database.dispose()
-    return made
-
-
 @dataclass
 class Serving:
     """A trained home served as `wavelength serve` does: this process's own service (the
@@ -375,7 +356,7 @@ def test_the_production_recipe_copies_the_vectors_and_follows_a_refresh(tmp_path
     embedded store copied, and a model refresh's new generation followed without a restart."""
     from vectorstore.edge_generations import EdgeGenerations
 
-    settings = _trained_home(tmp_path / "home", compose_workers=1)
+    settings = trained_home(tmp_path / "home", compose_workers=1)
     tracks = world_tracks()
     with _serving(settings) as served:
         service, pool = served.service, served.pool
@@ -430,7 +411,7 @@ def test_serve_answers_the_api_through_its_workers(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = _trained_home(tmp_path / "home", compose_workers=1, api_enabled=True, api_port=port)
+    settings = trained_home(tmp_path / "home", compose_workers=1, api_enabled=True, api_port=port)
     database = open_database(settings.database_url)
     with database.begin() as conn:
         user = api_keys.user_named(conn=conn, name="served")

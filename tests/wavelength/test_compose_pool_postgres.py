@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 from storage import feedback as fb
 from storage.models import StationPlayRow
 from tests.conftest import _reset_postgres
-from tests.wavelength.test_compose_pool import Serving, _serving, _trained_home
+from tests.support.homes import trained_home
+from tests.wavelength.test_compose_pool import Serving, _serving
 from wavelength.domain import Reaction, StationId, UserId
 from wavelength.stations import Batch
 
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("compose_pool")]
 @pytest.fixture
 def home(tmp_path: Path, postgres_url: str) -> Iterator[Serving]:
     _reset_postgres(postgres_url)
-    settings = _trained_home(
+    settings = trained_home(
         tmp_path / "home", compose_workers=2, database_url_override=postgres_url
     )
     with _serving(settings) as served:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ def _station(client: httpx.Client, text: str = "cool jazz") -> dict:
 
 def test_health_and_docs_need_no_key(api: Served) -> None:
     with api.client() as anon:
-        assert anon.get("/healthz").json() == {"status": "ok"}
+        assert anon.get("/healthz").json() == {"status": "ok", "process": os.getpid()}
         assert anon.get("/readyz").json() == {"database": "ok", "vector_store": "ok"}
         assert "swagger" in anon.get("/docs").text.lower()
         paths = anon.get("/openapi.json").json()["paths"]
