@@ -13,8 +13,10 @@ embedded default, a read-only copy of the live vectors that follows a model refr
 * A process that dies is started again, at once the first time, then after a pause that
   doubles while it keeps failing; the requests it held are lost to their clients (a batch is
   recorded whole or not at all), new connections go to the others meanwhile.
-* ``/metrics``: the totals read from the database are everyone's; request latencies and
-  recommendations served are the answering process's own.
+* ``/metrics``, whichever process answers: the totals read from the database, request
+  latencies and recommendations served are everyone's (prometheus_client's multiprocess
+  mode, files under ``<data home>/api-metrics``); Spotify 429s and encoder latencies are the
+  answering process's own.
 * It replaces compose workers (``wavelength.compose_pool``), which it beat on 2 cores: every
   process composes its own requests' batches, with no hand-off between processes.
 """
@@ -295,7 +297,15 @@ def scratch_for(settings: Settings) -> Path:
 
 
 def make_processes(settings: Settings) -> ApiProcesses | None:
-    """The processes ``settings.api_processes`` asks for beside this one; None for none."""
+    """The processes ``settings.api_processes`` asks for beside this one, not started; None
+    for none. With some, this process's request metrics are shared with theirs from here on
+    (make it before the API app)."""
+    from web.metrics import share_between_processes
+
     if settings.api_processes < 2:
         return None
+    metrics = settings.data_home / "api-metrics"
+    shutil.rmtree(metrics, ignore_errors=True)  # the last run's processes' counts
+    metrics.mkdir(parents=True)
+    share_between_processes(metrics)
     return ApiProcesses(settings, settings.api_processes - 1, scratch=scratch_for(settings))

@@ -216,6 +216,7 @@ def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
         from web import build_api, run_api
 
         key = rt.settings.api_admin_key
+        others = make_processes(rt.settings)  # before the app: it decides where metrics go
         pool = make_pool(rt.settings, rt.stations)
         api = build_api(
             stations=rt.stations,
@@ -227,7 +228,6 @@ def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
             threads=rt.settings.api_lane_threads,
             nexts=pool.next if pool is not None else None,
         )
-        others = make_processes(rt.settings)
         if others is not None:
             found["the HTTP API"] = lambda stop: others.serving(
                 api, stop=stop, ready=lambda: rt.warmup.status() is None

@@ -3,17 +3,20 @@ database at scrape time (reactions and deliveries happen in every process, not j
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, values
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
@@ -28,24 +31,43 @@ if TYPE_CHECKING:
 _BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+def share_between_processes(folder: Path) -> None:
+    """Keep this process's request metrics in files under ``folder``, where every API process
+    serving the same port keeps its own (``WAVELENGTH_API_PROCESSES``), so that a scrape,
+    whichever process answers it, reports all of theirs (prometheus_client's multiprocess
+    mode). Call it before any ``Metrics`` is made; processes started after inherit it."""
+    os.environ[_SHARED] = str(folder)
+    values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+
+
+_SHARED = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class Metrics:
-    """One registry per app (tests build many apps in one process)."""
+    """One registry per app (tests build many apps in one process), except where processes
+    share their metrics (``share_between_processes``): then the registry reads everyone's."""
 
     def __init__(self, database: Engine) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        shared = os.environ.get(_SHARED)
+        # Shared: the metrics themselves are written to files, and the registry reads them
+        # all back (registered with it too, this process's would count twice).
+        own = None if shared else self.registry
         self.latency = Histogram(
             "wavelength_http_request_duration_seconds",
             "HTTP request latency by route template",
             ["method", "route", "status"],
             buckets=_BUCKETS,
-            registry=self.registry,
+            registry=own,
         )
         self.recommendations = Counter(
             "wavelength_recommendations_served",
             "Tracks handed out by the API, by endpoint",
             ["endpoint"],
-            registry=self.registry,
+            registry=own,
         )
+        if shared:
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
         self.registry.register(_DatabaseTotals(database))
         self.registry.register(_ProcessTotals())
 

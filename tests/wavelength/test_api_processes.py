@@ -44,6 +44,31 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.fixture
+def metrics_kept_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serving with several processes shares this process's metrics from then on (as the
+    server it would be); the tests after this one get their own again."""
+    from prometheus_client import values
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unset")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)
+
+
+def _healthz_count(text: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if (
+                sample.name == "wavelength_http_request_duration_seconds_count"
+                and sample.labels.get("route") == "/healthz"
+            ):
+                return sample.value
+    return 0.0
+
+
+@pytest.mark.usefixtures("metrics_kept_apart")
 def test_serve_answers_the_api_from_two_processes_and_restarts_one_that_dies(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -104,6 +129,10 @@ def test_serve_answers_the_api_from_two_processes_and_restarts_one_that_dies(
                     played += [c["track"]["id"] for c in answer["cards"]]
                 assert numbers == [2, 3, 4, 5, 6, 7]
                 assert len(played) == len(set(played))
+
+                # Whichever process answers a scrape counts every process's requests.
+                for _ in range(10):
+                    assert _healthz_count((await http.get("/metrics")).text) == 60
 
                 # The other process dies: this one answers meanwhile, and another takes its
                 # place (its copy of the vectors made again).
