@@ -4,8 +4,10 @@ A station's context needs every track it played the listener (none repeats), and
 them all back costs a row per track, so a long-running station paid more for every batch
 (300 rows after an hour of listening; a tenth of the API's CPU under load). The set only
 grows, one batch at a time, and each batch has a number, so an entry is known complete
-exactly while the newest batch number in the database is the one it was taken at: a batch
-recorded by another process makes the entry stale and it is read again.
+exactly while the newest batch number in the database is the one it was taken at. A batch
+recorded by another process (a compose worker, an API process, the chat beside the API)
+leaves the entry behind, and only the batches since are read to catch up
+(``StationsCore._played_up_to``).
 """
 
 from __future__ import annotations

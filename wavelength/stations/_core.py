@@ -207,10 +207,10 @@ class StationsCore:
         grown by the batches recorded since it was taken when it is older (another process, a
         compose worker or a second bot, recorded them), or read whole."""
         station, listener = key
+        played = self._played.get(key, batch_no)
+        if played is not None:
+            return played
         known = self._played.known(key)
-        if known is not None and known[0] == batch_no:
-            return known[1]
-        played: frozenset[TrackId] | None = None
         if known is not None and known[0] < batch_no:
             newer = fb.played_since(conn=conn, station=station, listener=listener, after=known[0])
             grown = known[1] | newer
