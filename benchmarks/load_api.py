@@ -156,6 +156,17 @@ def _serve(
     asyncio.run(main())
 
 
+def copy_home(source: Path, home: Path) -> None:
+    """A trained data home's database, vectors and encoder cache, copied to ``home``."""
+    from vectorstore.replica import sparse_copy
+
+    shutil.copy2(source / "wavelength.db", home / "wavelength.db")
+    # Sparse: qdrant-edge's files are mostly holes, which a plain copy fills (143 -> 637 MB).
+    shutil.copytree(source / "vectors", home / "vectors", copy_function=sparse_copy)
+    if (source / "cache").is_dir():
+        shutil.copytree(source / "cache", home / "cache")
+
+
 def _keys(home: Path, n: int) -> list[str]:
     from storage import api_keys
     from storage.db import open_database
@@ -289,8 +300,6 @@ async def baseline(
 
 
 def main() -> None:
-    from vectorstore.replica import sparse_copy
-
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -315,11 +324,7 @@ def main() -> None:
     source = Path(os.environ["WAVELENGTH_DATA_HOME"])
     with tempfile.TemporaryDirectory(prefix="wl-load-") as tmp:
         home = Path(tmp)
-        shutil.copy2(source / "wavelength.db", home / "wavelength.db")
-        # Sparse: qdrant-edge's files are mostly holes, which a plain copy fills (143 -> 637 MB).
-        shutil.copytree(source / "vectors", home / "vectors", copy_function=sparse_copy)
-        if (source / "cache").is_dir():
-            shutil.copytree(source / "cache", home / "cache")
+        copy_home(source, home)
         keys = _keys(home, args.users)
         ctx = mp.get_context("spawn")
         port_out, port_in = ctx.Pipe(duplex=False)
