@@ -28,7 +28,6 @@ import contextlib
 import logging
 import multiprocessing as mp
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -37,12 +36,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wavelength.process_parts import child_setup, first_word
+
 if TYPE_CHECKING:
     from multiprocessing.context import SpawnProcess
 
     from fastapi import FastAPI
 
-    from wavelength.process_parts import ProcessParts
     from wavelength.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,34 +56,19 @@ RESTART_PAUSE_S = (2.0, 300.0)
 STOP_TIMEOUT_S = 20.0
 
 
-def api_of(settings: Settings, parts: ProcessParts) -> FastAPI:
-    """The HTTP API over one process's parts."""
-    from vectorstore import CollectionName
-    from web import build_api
-
-    key = settings.api_admin_key
-    return build_api(
-        stations=parts.service,
-        database=parts.database,
-        composer=parts.composer,
-        names=parts.names,
-        store_ready=lambda: parts.store.info(CollectionName.TRACKS) is not None,
-        admin_key=key.get_secret_value() if key is not None else None,
-        threads=settings.api_lane_threads,
-    )
-
-
 def _serve(settings: Settings, scratch: Path, index: int, port: int, conn: Connection) -> None:
     """One more API process: build the parts, serve ``port`` beside the others until told
     to stop (``None``) or until the parent's end of the pipe closes (it died)."""
+    from wavelength.components import make_api
     from wavelength.process_parts import build_parts
 
-    # Ctrl-C reaches the whole process group; the parent stops its processes itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.WARNING, format=f"api process {index}: %(message)s")
+    child_setup(f"api process {index}")
     try:
         parts = build_parts(settings, scratch)
-        app = api_of(settings, parts)
+        app = make_api(
+            settings, stations=parts.service, database=parts.database,
+            composer=parts.composer, names=parts.names, store=parts.store,
+        )  # fmt: skip
     except Exception as exc:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
@@ -209,7 +194,9 @@ class ApiProcesses:
         theirs.close()
         slot.process, slot.conn = process, ours
         try:
-            status, detail = self._first_word(ours, process)
+            status, detail = first_word(
+                ours, process, timeout_s=self._start_timeout_s, closed=self._closed
+            )
             if status != "ready":
                 if not self._closed.is_set():
                     log.error("api process %d: %s", slot.index, detail)
@@ -224,19 +211,6 @@ class ApiProcesses:
                 process.kill()
                 process.join(5)
             ours.close()
-
-    def _first_word(self, conn: Connection, process: SpawnProcess) -> tuple[str, str]:
-        deadline = time.monotonic() + self._start_timeout_s
-        while time.monotonic() < deadline and not self._closed.is_set():
-            if conn.poll(0.2):
-                try:
-                    status, detail = conn.recv()
-                except (EOFError, OSError):
-                    return "failed", f"it exited with code {process.exitcode}"
-                return str(status), str(detail)
-            if not process.is_alive() and not conn.poll(0):
-                return "failed", f"it exited with code {process.exitcode}"
-        return "failed", "it did not start in time" if not self._closed.is_set() else "closed"
 
     def close(self) -> None:
         """Tell every process to stop (each finishes the requests it holds), then wait."""

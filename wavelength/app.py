@@ -210,24 +210,17 @@ def chat_frontends(rt: Runtime) -> dict[str, Frontend]:
     here so a console-only install never loads discord.py, python-telegram-bot or FastAPI."""
     found: dict[str, Frontend] = {}
     if rt.settings.api_enabled:
-        from vectorstore import CollectionName
         from wavelength.api_processes import make_processes
+        from wavelength.components import make_api
         from wavelength.compose_pool import make_pool
-        from web import build_api, run_api
+        from web import run_api
 
-        key = rt.settings.api_admin_key
         others = make_processes(rt.settings)  # before the app: it decides where metrics go
         pool = make_pool(rt.settings, rt.stations)
-        api = build_api(
-            stations=rt.stations,
-            database=rt.database,
-            composer=rt.composer,
-            names=rt.names,
-            store_ready=lambda: rt.store.info(CollectionName.TRACKS) is not None,
-            admin_key=key.get_secret_value() if key is not None else None,
-            threads=rt.settings.api_lane_threads,
-            nexts=pool.next if pool is not None else None,
-        )
+        api = make_api(
+            rt.settings, stations=rt.stations, database=rt.database, composer=rt.composer,
+            names=rt.names, store=rt.store, nexts=pool.next if pool is not None else None,
+        )  # fmt: skip
         if others is not None:
             found["the HTTP API"] = lambda stop: others.serving(
                 api, stop=stop, ready=lambda: rt.warmup.status() is None

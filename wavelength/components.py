@@ -11,10 +11,20 @@ from typing import TYPE_CHECKING
 from wavelength.settings import CfModel
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fastapi import FastAPI
+    from sqlalchemy.engine import Engine
+
     from recommender.cf import ItemEmbedder
     from recommender.encoder import CachedEncoder
+    from recommender.mood import NameIndex
+    from recommender.station import StationComposer
     from vectorstore import LiveStore
+    from vectorstore.base import VectorStore
+    from wavelength.domain import StationId, UserId
     from wavelength.settings import Settings
+    from wavelength.stations import Batch, StationService
 
 
 def make_encoder(settings: Settings) -> CachedEncoder:
@@ -51,3 +61,31 @@ def open_vector_store(settings: Settings) -> LiveStore:
 
     key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
     return open_live(url=settings.qdrant_url, api_key=key, path=settings.vector_dir)
+
+
+def make_api(
+    settings: Settings,
+    *,
+    stations: StationService,
+    database: Engine,
+    composer: StationComposer,
+    names: NameIndex,
+    store: VectorStore,
+    nexts: Callable[[UserId, StationId], Batch] | None = None,
+) -> FastAPI:
+    """The HTTP API over one process's parts, as settings configure it (the main process's,
+    or another API process's); ``nexts``: next batches composed elsewhere (compose workers)."""
+    from vectorstore.base import CollectionName
+    from web import build_api
+
+    key = settings.api_admin_key
+    return build_api(
+        stations=stations,
+        database=database,
+        composer=composer,
+        names=names,
+        store_ready=lambda: store.info(CollectionName.TRACKS) is not None,
+        admin_key=key.get_secret_value() if key is not None else None,
+        threads=settings.api_lane_threads,
+        nexts=nexts,
+    )

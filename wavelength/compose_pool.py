@@ -27,7 +27,6 @@ import contextlib
 import itertools
 import logging
 import multiprocessing as mp
-import signal
 import threading
 import time
 import traceback
@@ -42,6 +41,7 @@ from sqlalchemy.exc import OperationalError
 
 from recommender.station.compose import NotTrainedError
 from wavelength.domain import StationId, UserId
+from wavelength.process_parts import child_setup, first_word
 from wavelength.stations import NoStation, NotFound, ReadOnly, StationError
 
 if TYPE_CHECKING:
@@ -106,9 +106,7 @@ class SettingsRecipe:
 def _serve(recipe: Recipe, worker: int, conn: Connection) -> None:
     """A worker process: build the service, then answer ``(user, station)`` until told to
     stop (``None``) or until the pool's end of the pipe closes (the parent died)."""
-    # Ctrl-C reaches the whole process group; the pool stops its workers itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.WARNING, format=f"compose worker {worker}: %(message)s")
+    child_setup(f"compose worker {worker}")
     try:
         service, close = recipe.build(worker)
     except Exception as exc:
@@ -247,7 +245,9 @@ class ComposePool:
             process.start()
             theirs.close()
             worker.process, worker.conn = process, ours
-            status, detail = self._first_word(ours, process)
+            status, detail = first_word(
+                ours, process, timeout_s=self._start_timeout_s, closed=self._closed
+            )
             if self._closed.is_set():
                 self._stop(worker)
             elif status == "ready":
@@ -268,19 +268,6 @@ class ComposePool:
         finally:
             if not relaunched:
                 self._free(worker)
-
-    def _first_word(self, conn: Connection, process: SpawnProcess) -> tuple[str, str]:
-        deadline = time.monotonic() + self._start_timeout_s
-        while time.monotonic() < deadline and not self._closed.is_set():
-            if conn.poll(0.2):
-                try:
-                    status, detail = conn.recv()
-                except (EOFError, OSError):
-                    return "failed", f"it exited with code {process.exitcode}"
-                return str(status), str(detail)
-            if not process.is_alive() and not conn.poll(0):
-                return "failed", f"it exited with code {process.exitcode}"
-        return "failed", "it did not start in time" if not self._closed.is_set() else "closed"
 
     def _stop(self, worker: _Worker) -> None:
         worker.ready = False

@@ -9,12 +9,19 @@ Qdrant server, a client of the same server.
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from multiprocessing.context import SpawnProcess
+
     from sqlalchemy.engine import Engine
 
     from recommender.mood import NameIndex
@@ -71,3 +78,29 @@ def build_parts(settings: Settings, scratch: Path) -> ProcessParts:
         database.dispose()
 
     return ProcessParts(database, store, composer, names, service, close)
+
+
+def child_setup(label: str) -> None:
+    """What a side process does first: leave Ctrl-C to its parent (it reaches the whole
+    process group, and the parent stops its children itself), and log as ``label``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING, format=f"{label}: %(message)s")
+
+
+def first_word(
+    conn: Connection, process: SpawnProcess, *, timeout_s: float, closed: threading.Event
+) -> tuple[str, str]:
+    """A starting side process's first message, ``("ready", ...)`` or ``("failed", why)``;
+    ``failed`` too when it exits first or says nothing in ``timeout_s``, and ``closed`` when
+    its parent is stopping meanwhile."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not closed.is_set():
+        if conn.poll(0.2):
+            try:
+                status, detail = conn.recv()
+            except (EOFError, OSError):
+                return "failed", f"it exited with code {process.exitcode}"
+            return str(status), str(detail)
+        if not process.is_alive() and not conn.poll(0):
+            return "failed", f"it exited with code {process.exitcode}"
+    return "failed", "it did not start in time" if not closed.is_set() else "closed"

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 _BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+# prometheus_client's own switch for its multiprocess mode: where every process's files go.
+_SHARED = "PROMETHEUS_MULTIPROC_DIR"
+
+
 def share_between_processes(folder: Path) -> None:
     """Keep this process's request metrics in files under ``folder``, where every API process
     serving the same port keeps its own (``WAVELENGTH_API_PROCESSES``), so that a scrape,
@@ -38,9 +42,6 @@ def share_between_processes(folder: Path) -> None:
     mode). Call it before any ``Metrics`` is made; processes started after inherit it."""
     os.environ[_SHARED] = str(folder)
     values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
-
-
-_SHARED = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:

@@ -9,7 +9,7 @@ import pytest
 from storage import feedback
 from storage.feedback import ShownTrack
 from tests.support.station_rows import T0, T1, T2, T3, T4, T5, T6, StationRows, at, pick
-from wavelength.domain import Reaction, TrackId, UserId
+from wavelength.domain import Reaction, StationId, TrackId, UserId
 
 # --- what a station showed -----------------------------------------------------------------------
 
@@ -93,10 +93,12 @@ def test_was_shown_is_one_index_probe_per_reaction(rows: StationRows) -> None:
         assert "track_id=?" in plan[0][-1]
 
 
-def test_played_is_distinct_and_most_recent_first(rows: StationRows) -> None:
+def _jazz_batches(rows: StationRows, batches: list[list[TrackId]]) -> StationId:
+    """``batches`` shown to Ana on Jazz a minute apart, beside a play of Rain for her and one
+    of Jazz for Bo (neither may show up in her Jazz plays); Jazz's id."""
     conn = rows.conn
     jazz, rain = rows.station("Jazz"), rows.station("Rain")
-    for minute, tracks in enumerate([[T1, T2], [T3, T1], [T4]]):
+    for minute, tracks in enumerate(batches):
         feedback.record_batch(
             conn=conn,
             station=jazz.id,
@@ -106,31 +108,27 @@ def test_played_is_distinct_and_most_recent_first(rows: StationRows) -> None:
         )
     feedback.record_batch(conn=conn, station=rain.id, listener=rows.ana, picks=[pick(T6)], now=T0)
     feedback.record_batch(conn=conn, station=jazz.id, listener=rows.bo, picks=[pick(T5)], now=T0)
-    shown = feedback.played(conn=conn, station=jazz.id, listener=rows.ana)
+    return jazz.id
+
+
+def test_played_is_distinct_and_most_recent_first(rows: StationRows) -> None:
+    conn = rows.conn
+    jazz = _jazz_batches(rows, [[T1, T2], [T3, T1], [T4]])
+    shown = feedback.played(conn=conn, station=jazz, listener=rows.ana)
     assert shown[0] == T4
     assert set(shown[1:3]) == {T3, T1}  # shown together in batch 2
     assert shown[3:] == [T2]
-    assert feedback.played(conn=conn, station=jazz.id, listener=rows.ana, limit=1) == [T4]
+    assert feedback.played(conn=conn, station=jazz, listener=rows.ana, limit=1) == [T4]
 
 
 def test_played_since_is_what_later_batches_added(rows: StationRows) -> None:
     conn = rows.conn
-    jazz, rain = rows.station("Jazz"), rows.station("Rain")
-    for minute, tracks in enumerate([[T1, T2], [T3, T1], [T4, T3]]):
-        feedback.record_batch(
-            conn=conn,
-            station=jazz.id,
-            listener=rows.ana,
-            picks=[pick(t) for t in tracks],
-            now=at(minute),
-        )
-    feedback.record_batch(conn=conn, station=rain.id, listener=rows.ana, picks=[pick(T6)], now=T0)
-    feedback.record_batch(conn=conn, station=jazz.id, listener=rows.bo, picks=[pick(T5)], now=T0)
+    jazz = _jazz_batches(rows, [[T1, T2], [T3, T1], [T4, T3]])
 
     def since(after: int) -> set[TrackId]:
-        return feedback.played_since(conn=conn, station=jazz.id, listener=rows.ana, after=after)
+        return feedback.played_since(conn=conn, station=jazz, listener=rows.ana, after=after)
 
-    assert since(0) == set(feedback.played(conn=conn, station=jazz.id, listener=rows.ana))
+    assert since(0) == set(feedback.played(conn=conn, station=jazz, listener=rows.ana))
     assert since(1) == {T3, T1, T4}  # batches 2 and 3; T1 was played again in 2
     assert since(2) == {T4, T3}
     assert since(3) == set()

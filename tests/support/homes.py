@@ -3,9 +3,11 @@ the way `wavelength serve` does (compose workers, API processes)."""
 
 from __future__ import annotations
 
+import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
-from storage import catalog
+from storage import api_keys, catalog
 from tests.support.world import world_tracks
 from wavelength.settings import Settings
 from wavelength.training import train
@@ -29,3 +31,22 @@ def trained_home(home: Path, **settings: object) -> Settings:
     store.close()
     database.dispose()
     return made
+
+
+def api_key_for(settings: Settings, name: str) -> str:
+    """A new API key for a user called ``name`` in the home's database."""
+    from storage.db import open_database
+
+    database = open_database(settings.database_url)
+    with database.begin() as conn:
+        user = api_keys.user_named(conn=conn, name=name)
+        key = api_keys.create_key(conn=conn, user=user, label="t", now=datetime.now(UTC)).key
+    database.dispose()
+    return key
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -9,11 +9,9 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -21,11 +19,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from storage import api_keys
 from storage.db import open_database
 from storage.models import StationPlayRow
 from tests.conftest import _reset_postgres
-from tests.support.homes import trained_home
+from tests.support.homes import api_key_for, free_port, trained_home
 from wavelength.api_processes import make_processes, scratch_for
 from wavelength.settings import Settings
 
@@ -53,12 +50,6 @@ def metrics_kept_apart(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(values, "ValueClass", values.ValueClass)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _healthz_count(text: str) -> float:
     from prometheus_client.parser import text_string_to_metric_families
 
@@ -80,11 +71,7 @@ async def _serving(
     client whose every request is a new connection for the kernel to place."""
     from wavelength.app import chat_frontends, runtime
 
-    database = open_database(settings.database_url)
-    with database.begin() as conn:
-        user = api_keys.user_named(conn=conn, name="served")
-        key = api_keys.create_key(conn=conn, user=user, label="t", now=datetime.now(UTC)).key
-    database.dispose()
+    key = api_key_for(settings, "served")
     caplog.set_level(logging.INFO, logger="wavelength.api_processes")
     async with runtime(settings, echo=lambda _: None, progress=False) as rt:
         stop = asyncio.Event()
@@ -128,7 +115,7 @@ def test_serve_answers_the_api_from_two_processes_and_restarts_one_that_dies(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = trained_home(
-        tmp_path / "home", api_enabled=True, api_port=_free_port(), api_processes=2
+        tmp_path / "home", api_enabled=True, api_port=free_port(), api_processes=2
     )
 
     async def scenario() -> None:
@@ -183,7 +170,7 @@ def test_two_processes_on_postgres_race_for_one_stations_batches_without_replays
     call that keeps losing the race is refused as busy (409), never answered twice."""
     _reset_postgres(postgres_url)
     settings = trained_home(
-        tmp_path / "home", api_enabled=True, api_port=_free_port(), api_processes=2,
+        tmp_path / "home", api_enabled=True, api_port=free_port(), api_processes=2,
         database_url_override=postgres_url,
     )  # fmt: skip
 
