@@ -40,7 +40,7 @@ from storage.names import SqlNameIndex
 from storage.stats import SqlCatalogStats
 from storage.track_facts import SqlTrackCatalog
 from wavelength.accounts import AccountService
-from wavelength.components import make_encoder, open_vector_store
+from wavelength.components import make_encoder, make_shared_neighbours, open_vector_store
 from wavelength.mixes import MixService
 from wavelength.model_refresh import ModelRefresher
 from wavelength.sorter import SorterService
@@ -122,6 +122,7 @@ async def runtime(
     settings.data_home.mkdir(parents=True, exist_ok=True)
     database = open_database(settings.database_url)
     store = open_vector_store(settings)
+    shared = make_shared_neighbours(settings)
     try:
         if settings.demo_catalog and prepare_catalog:
             ensure_demo_catalog(database, echo=echo, progress=progress)
@@ -129,7 +130,9 @@ async def runtime(
         # One memo of catalog facts for the station engine, mixes and the sorter, which the
         # composer's refresh clears for all three when new vectors go live.
         facts = SqlTrackCatalog(database)
-        composer = StationComposer(store=store, encoder=encoder, catalog=facts)
+        composer = StationComposer(
+            store=store, encoder=encoder, catalog=facts, shared_neighbours=shared
+        )
         if not prepare_catalog:
             # The composer looks for the vectors again on every call until they are there.
             warmup = Warmup.ready()
@@ -183,6 +186,8 @@ async def runtime(
     finally:
         store.close()
         database.dispose()
+        if shared is not None:
+            shared.close()
 
 
 def _model_refresher(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from recommender.encoder import CachedEncoder
     from recommender.mood import NameIndex
     from recommender.station import StationComposer
+    from storage.neighbour_cache import SqliteNeighbourCache
     from vectorstore import LiveStore
     from vectorstore.base import VectorStore
     from wavelength.domain import StationId, UserId
@@ -37,6 +38,18 @@ def make_encoder(settings: Settings) -> CachedEncoder:
         batch_size=settings.encoder_batch_size,
     )
     return CachedEncoder(inner, SqliteEmbeddingCache(settings.embedding_cache_path))
+
+
+def make_shared_neighbours(settings: Settings) -> SqliteNeighbourCache | None:
+    """Liked tracks' neighbours shared by the processes composing stations, where there are
+    several (API processes or compose workers): without it a station whose batches they
+    compose in turn searched each liked track once per process. One process keeps them in
+    memory only: the shared file would cost it a write per new like for nothing."""
+    from storage.neighbour_cache import SqliteNeighbourCache
+
+    if settings.api_processes > 1 or settings.compose_workers > 0:
+        return SqliteNeighbourCache(settings.neighbour_cache_path)
+    return None
 
 
 def make_embedder(settings: Settings, model: CfModel | None = None) -> ItemEmbedder | None:

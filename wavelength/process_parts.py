@@ -52,7 +52,7 @@ def build_parts(settings: Settings, scratch: Path) -> ProcessParts:
     from storage.track_facts import SqlTrackCatalog
     from vectorstore import LiveStore
     from vectorstore.replica import EdgeReplicas
-    from wavelength.components import make_encoder, open_vector_store
+    from wavelength.components import make_encoder, make_shared_neighbours, open_vector_store
     from wavelength.stations import StationService
 
     database = open_database(settings.database_url)
@@ -62,9 +62,11 @@ def build_parts(settings: Settings, scratch: Path) -> ProcessParts:
     else:
         replicas = EdgeReplicas(settings.vector_dir, scratch)
         store = LiveStore(replicas, follow_every_s=FOLLOW_EVERY_S)
+    shared = make_shared_neighbours(settings)
     composer = StationComposer(
-        store=store, encoder=make_encoder(settings), catalog=SqlTrackCatalog(database)
-    )
+        store=store, encoder=make_encoder(settings), catalog=SqlTrackCatalog(database),
+        shared_neighbours=shared,
+    )  # fmt: skip
     store.on_swap(lambda _generation: composer.refresh())
     if replicas is not None:
         store.on_swap(lambda _generation: replicas.prune())
@@ -76,6 +78,8 @@ def build_parts(settings: Settings, scratch: Path) -> ProcessParts:
     def close() -> None:
         store.close()
         database.dispose()
+        if shared is not None:
+            shared.close()
 
     return ProcessParts(database, store, composer, names, service, close)
 

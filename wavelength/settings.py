@@ -228,3 +228,7 @@ class Settings(BaseSettings):
     @property
     def embedding_cache_path(self) -> Path:
         return self.cache_dir / "embeddings.sqlite"
+
+    @property
+    def neighbour_cache_path(self) -> Path:
+        return self.cache_dir / "neighbours.sqlite"

@@ -29,7 +29,7 @@ from recommender.station.blend import (
 )
 from recommender.station.context import StationContext
 from recommender.station.genres import GenreIndex
-from recommender.station.ports import TrackCatalog
+from recommender.station.ports import SharedNeighbours, TrackCatalog
 from recommender.station.reasons import Reason, Why, render
 from recommender.station.signals import Signals, TextMemo, VectorMemo, gather
 from recommender.station.sources import (
@@ -78,7 +78,10 @@ class StationComposer:
         catalog: TrackCatalog,
         sources: Sequence[Source] | None = None,
         pool: int = DEFAULT_POOL,
+        shared_neighbours: SharedNeighbours | None = None,
     ) -> None:
+        """``shared_neighbours``: liked tracks' neighbours shared with the other processes
+        composing this deployment's stations (the default sources only)."""
         if pool < 1:
             raise ValueError(f"pool must be at least 1, got {pool}")
         self._store = store
@@ -86,9 +89,13 @@ class StationComposer:
         self._vectors = VectorMemo()
         self._catalog = catalog
         self._custom_sources = sources is not None
-        self._sources = tuple(sources) if sources is not None else default_sources()
+        self._shared = shared_neighbours
+        self._sources = (
+            tuple(sources) if sources is not None else default_sources(shared=shared_neighbours)
+        )
         self._pool = pool
         self._spaces: frozenset[VectorName] | None = None
+        self._version = ""
         self._has_playlists = False
         self._genres: GenreIndex | None = None
         # Composing is CPU work: more composes at once than there are cores only adds
@@ -105,7 +112,7 @@ class StationComposer:
         # New vectors can name tracks the catalog memo remembers as unknown (ingested since).
         self._catalog.clear()
         if not self._custom_sources:
-            self._sources = default_sources()
+            self._sources = default_sources(shared=self._shared)
 
     @property
     def catalog(self) -> TrackCatalog:
@@ -119,6 +126,8 @@ class StationComposer:
                     "the station engine has no track vectors yet: run `wavelength train`"
                 )
             playlists = self._store.info(CollectionName.PLAYLISTS)
+            # A live store's generation (``vectorstore.live.LiveStore``); a plain store has one.
+            self._version = f"g{getattr(self._store, 'generation', 0)}:{tracks.points}"
             self._spaces = frozenset(tracks.dims)
             self._has_playlists = playlists is not None and playlists.points > 0
         return self._spaces, self._has_playlists
@@ -253,8 +262,9 @@ class StationComposer:
             explicit=mood.explicit,
         )
         look = Lookup(
-            store=self._store, catalog=self._catalog, where=where, pool=pool, vectors=self._vectors
-        )
+            store=self._store, catalog=self._catalog, where=where, pool=pool,
+            vectors=self._vectors, version=self._version,
+        )  # fmt: skip
         with self.timings.stage("search"):
             # One after another, in the calling thread: qdrant-edge (0.9) holds the GIL while
             # it searches, so sources searching from a thread pool only added hand-offs (HTTP

@@ -5,12 +5,16 @@ The vector store (``vectorstore.base.VectorStore``) and the text encoder
 facts about tracks, artists and playlists by id, for filters, tilts and the reasons on cards,
 and the catalog's genre vocabulary.
 The SQL adapter is ``storage.track_facts.SqlTrackCatalog``; tests use an in-memory fake.
+``SharedNeighbours`` lets processes that compose stations side by side share what a liked
+track's neighbours are (``storage.neighbour_cache.SqliteNeighbourCache``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
+
+import numpy as np
 
 from wavelength.domain import Artist, ArtistId, PlaylistId, Track, TrackId
 
@@ -42,3 +46,14 @@ class TrackCatalog(Protocol):
         """Forget anything remembered from earlier answers: the catalog changed (an ingest
         before new vectors went live), and a track once unknown may be known now."""
         ...
+
+
+class SharedNeighbours(Protocol):
+    """Neighbour lists by key, shared between processes: a cache, so a miss, a full disk or a
+    busy file is never an error (``get`` answers None, ``put`` keeps nothing)."""
+
+    def get(self, key: str) -> tuple[list[TrackId], np.ndarray] | None:
+        """The ids and float64 scores stored under ``key``, or None."""
+        ...
+
+    def put(self, key: str, ids: Sequence[TrackId], scores: np.ndarray) -> None: ...

@@ -17,6 +17,7 @@ vector is a fair query but a poor answer (held-out MPD playlists almost never ho
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import threading
 from collections import deque
@@ -27,7 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from recommender.station.context import StationContext
-from recommender.station.ports import TrackCatalog
+from recommender.station.ports import SharedNeighbours, TrackCatalog
 from recommender.station.reasons import Reason, Why
 from recommender.station.signals import Signals, VectorMemo
 from recommender.station.sums import top_sums
@@ -54,6 +55,9 @@ class Lookup:
     where: Filter  # the station's hard limits, for store searches
     pool: int  # how many candidates a source proposes
     vectors: VectorMemo | None = None  # track vectors already read (for re-ranking a reuse)
+    # Which vectors the store holds (its generation and size): what other processes' answers
+    # must match to stand in for a search here.
+    version: str = ""
 
 
 class Source(Protocol):
@@ -393,15 +397,20 @@ class LikedSource:
     """Neighbours of each liked track, summed. A liked track's neighbours are the same batch
     after batch, so they are kept (per track, space and hard limits) and only tracks that may
     not play are taken out: after a reaction only a newly liked track costs a search. What was
-    disliked steers the mood's queries and takes its own tracks out; it does not move these."""
+    disliked steers the mood's queries and takes its own tracks out; it does not move these.
+
+    ``shared``, when given, holds what other processes found (and gets what this one finds):
+    a station whose batches several processes compose in turn searches each liked track once,
+    not once per process."""
 
     name = "liked"
 
-    def __init__(self, *, memo_size: int = 4096) -> None:
+    def __init__(self, *, memo_size: int = 4096, shared: SharedNeighbours | None = None) -> None:
         # Per liked track: its neighbours and their cosines floored at 0, as a float64 array
         # (``top_sums`` adds them in the order and precision of a Python loop).
         self._memo: dict[tuple[object, ...], tuple[list[TrackId], np.ndarray]] = {}
         self._memo_size = memo_size
+        self._shared = shared
 
     def _neighbours(
         self, liked: TrackId, vector: Vector, space: VectorName, look: Lookup
@@ -410,10 +419,17 @@ class LikedSource:
         key = (liked, space, limits, look.pool)
         found = self._memo.get(key)
         if found is None:
-            # A little deeper than the pool: later batches take played tracks out of it.
-            deeper = replace(look, where=limits, pool=look.pool + LIKED_SPARE)
-            ids, cosines = _search(deeper, space, vector)
-            found = (ids, np.maximum(np.asarray(cosines, dtype=np.float64), 0.0))
+            shared = self._shared  # "is not None": a cache may define __len__ (empty is falsy)
+            shared_key = _shared_key(key, vector, look.version) if shared is not None else ""
+            if shared is not None:
+                found = shared.get(shared_key)
+            if found is None:
+                # A little deeper than the pool: later batches take played tracks out of it.
+                deeper = replace(look, where=limits, pool=look.pool + LIKED_SPARE)
+                ids, cosines = _search(deeper, space, vector)
+                found = (ids, np.maximum(np.asarray(cosines, dtype=np.float64), 0.0))
+                if shared is not None:
+                    shared.put(shared_key, *found)
             if len(self._memo) >= self._memo_size:
                 self._memo.clear()
             self._memo[key] = found
@@ -447,13 +463,25 @@ class LikedSource:
         return Proposal(self.name, ids, ranked_scores, weight, reasons[ids[0]], reasons)
 
 
-def default_sources(*, reuse: Reuse | None = Reuse()) -> tuple[Source, ...]:
+def _shared_key(key: tuple[object, ...], vector: Vector, version: str) -> str:
+    """``LikedSource``'s memo key as text other processes can match: with the store's version
+    and a digest of the liked track's vector, so neighbours found before a retrain or an
+    ingest never stand in for a search after it."""
+    liked, space, limits, pool = key
+    digest = hashlib.blake2b(np.asarray(vector, dtype=np.float32).tobytes(), digest_size=8)
+    return f"{version}|{space}|{pool}|{limits!r}|{digest.hexdigest()}|{liked}"
+
+
+def default_sources(
+    *, reuse: Reuse | None = Reuse(), shared: SharedNeighbours | None = None
+) -> tuple[Source, ...]:
     """A fresh set of the station's sources (some keep memos tied to one store). ``reuse``
-    None searches afresh for every batch (the evaluation's baseline for ``RecentSearches``)."""
+    None searches afresh for every batch (the evaluation's baseline for ``RecentSearches``);
+    ``shared``: liked tracks' neighbours shared with other processes."""
     return (
         MoodSource(reuse=reuse),
         GenreSource(reuse=reuse),
         PlaylistSource(),
         SeedSource(),
-        LikedSource(),
+        LikedSource(shared=shared),
     )

@@ -69,6 +69,23 @@ class DictEmbeddingCache:
         self.data.update(items)
 
 
+class DictNeighbours:
+    """Shared neighbour lists in memory (``recommender.station.ports.SharedNeighbours``)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, tuple[list[TrackId], np.ndarray]] = {}
+
+    def get(self, key: str) -> tuple[list[TrackId], np.ndarray] | None:
+        found = self.data.get(key)
+        return None if found is None else (list(found[0]), found[1].copy())
+
+    def put(self, key: str, ids: Sequence[TrackId], scores: np.ndarray) -> None:
+        self.data[key] = (list(ids), np.asarray(scores, dtype=np.float64).copy())
+
+    def __len__(self) -> int:  # as the SQLite cache has: an empty one is falsy
+        return len(self.data)
+
+
 class FakeTrackCatalog:
     """The station engine's ``TrackCatalog`` over dicts."""
 
