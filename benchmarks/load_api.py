@@ -48,7 +48,9 @@ def report(
     print(
         f"{'endpoint':<12}{'requests':>9}{'errors':>8}{'rps':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
     )
-    for name in ("next", "feedback", "recommend"):
+    for name in ("next", "feedback", "recommend", "list"):
+        if name not in samples and name not in errors:
+            continue
         got = samples.get(name, [])
         print(
             f"{name:<12}{len(got):>9}{errors.get(name, 0):>8}{len(got) / seconds:>9.1f}"
@@ -238,6 +240,35 @@ async def http_load(
     return samples, errors
 
 
+async def http_floor(
+    url: str, keys: list[str], seconds: float
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """The same users on the cheapest keyed request, ``GET /stations`` (the key checked, one
+    SQL read, JSON out): what the HTTP stack and the load generator cost per request before
+    any station is composed, the floor under every other row."""
+    import aiohttp
+
+    samples: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    connector = aiohttp.TCPConnector(limit=len(keys) + 4)
+    async with aiohttp.ClientSession(url, connector=connector) as client:
+        end = time.perf_counter() + seconds
+
+        async def user(key: str) -> None:
+            headers = {"Authorization": f"Bearer {key}"}
+            while time.perf_counter() < end:
+                start = time.perf_counter()
+                async with client.get("/stations", headers=headers) as answer:
+                    await answer.read()
+                    if answer.status >= 400:
+                        errors["list"] += 1
+                        continue
+                samples["list"].append(time.perf_counter() - start)
+
+        await asyncio.gather(*(user(k) for k in keys))
+    return samples, errors
+
+
 async def baseline(
     home: Path, users: int, seconds: float
 ) -> tuple[dict[str, list[float]], dict[str, int]]:
@@ -307,6 +338,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument(
+        "--floor",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first, this long on GET /stations alone: the HTTP floor under the other rows",
+    )
+    parser.add_argument(
         "--compose-workers",
         type=int,
         default=0,
@@ -341,9 +379,13 @@ def main() -> None:
             f"{args.users} users for {args.seconds:g} s ({os.cpu_count()} cores, "
             f"{args.compose_workers} compose workers, {args.api_processes} API processes)"
         )
-        samples, errors = asyncio.run(http_load(f"http://127.0.0.1:{port}", keys, args.seconds))
+        url = f"http://127.0.0.1:{port}"
+        floor = asyncio.run(http_floor(url, keys, args.floor)) if args.floor > 0 else None
+        samples, errors = asyncio.run(http_load(url, keys, args.seconds))
         stop_out.send(True)
         server.join(30)
+        if floor is not None:
+            report("HTTP floor (GET /stations: key, one SQL read, JSON)", *floor, args.floor)
         report("HTTP (uvicorn, loopback)", samples, errors, args.seconds)
         if not args.skip_baseline:
             base, base_errors = asyncio.run(baseline(home, args.users, args.seconds))
