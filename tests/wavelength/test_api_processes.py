@@ -6,9 +6,11 @@ them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -124,18 +126,28 @@ def test_serve_answers_the_api_from_two_processes_and_restarts_one_that_dies(
             assert len(first) == 2 and os.getpid() in first, "both processes answer"
             (child,) = first - {os.getpid()}
 
-            # One station's batches from whichever process: numbered in turn, none repeating
-            # a track the other process played.
+            # One station's batches from whichever process, a like before each: numbered in
+            # turn, none repeating a track the other process played.
             made = (await http.post("/stations", json={"text": "cool jazz"})).json()
             sid = made["station"]["id"]
             played = [c["track"]["id"] for c in made["cards"]]
-            numbers = []
+            numbers, liked = [], []
             for _ in range(6):
+                liked.append(played[-1])
+                body = {"track": liked[-1], "reaction": "like"}
+                assert (await http.post(f"/stations/{sid}/feedback", json=body)).is_success
                 answer = (await http.post(f"/stations/{sid}/next")).json()
                 numbers.append(answer["number"])
                 played += [c["track"]["id"] for c in answer["cards"]]
             assert numbers == [2, 3, 4, 5, 6, 7]
             assert len(played) == len(set(played))
+            # Both processes keyed each liked track's neighbours alike: one list per liked
+            # track and space, whichever process searched it.
+            with contextlib.closing(sqlite3.connect(settings.neighbour_cache_path)) as db:
+                keys = [key for (key,) in db.execute("SELECT key FROM neighbours")]
+            shelved = [(key.split("|")[1], key.rsplit("|", 1)[1]) for key in keys]
+            assert len(shelved) == len(set(shelved))
+            assert {track for _, track in shelved} == set(liked)
 
             # Whichever process answers a scrape counts every process's requests.
             for _ in range(10):
