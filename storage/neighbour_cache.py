@@ -44,6 +44,8 @@ class SqliteNeighbourCache:
         self._lock = threading.Lock()
         try:
             self._db = _open(path)
+        except sqlite3.OperationalError:  # locked, read-only, gone: never "start over" on those
+            raise
         except sqlite3.DatabaseError:  # not a database (a torn copy, another file): start over
             log.warning("the neighbour cache %s could not be read; starting it afresh", path)
             for stale in (
@@ -108,9 +110,8 @@ class SqliteNeighbourCache:
 
 
 def _open(path: Path) -> sqlite3.Connection:
-    # A short busy timeout: a write holds the lock for about 0.1 ms, and a request waiting
-    # longer on another process's write (a checkpoint) would rather drop its own.
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=0.05)
+    # Processes starting together wait for each other's setup (seconds are fine at start).
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -119,6 +120,9 @@ def _open(path: Path) -> sqlite3.Connection:
             " (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, ids TEXT NOT NULL,"
             " scores BLOB NOT NULL)"
         )
+        # Then a short busy timeout: a write holds the lock for about 0.1 ms, and a request
+        # waiting longer on another process's write (a checkpoint) would rather drop its own.
+        db.execute("PRAGMA busy_timeout=50")
     except BaseException:
         db.close()
         raise

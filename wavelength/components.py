@@ -5,10 +5,13 @@ Shared by the composition root and the CLI so both wire things the same way.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from wavelength.settings import CfModel
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,11 +48,17 @@ def make_shared_neighbours(settings: Settings) -> SqliteNeighbourCache | None:
     several (API processes or compose workers): without it a station whose batches they
     compose in turn searched each liked track once per process. One process keeps them in
     memory only: the shared file would cost it a write per new like for nothing."""
+    import sqlite3
+
     from storage.neighbour_cache import SqliteNeighbourCache
 
-    if settings.api_processes > 1 or settings.compose_workers > 0:
+    if settings.api_processes <= 1 and settings.compose_workers == 0:
+        return None
+    try:
         return SqliteNeighbourCache(settings.neighbour_cache_path)
-    return None
+    except (sqlite3.Error, OSError) as exc:  # a cache: stations work without it
+        log.warning("liked tracks' neighbours will not be shared between processes: %s", exc)
+        return None
 
 
 def make_embedder(settings: Settings, model: CfModel | None = None) -> ItemEmbedder | None:

@@ -129,3 +129,14 @@ def test_a_closed_file_is_a_miss(tmp_path: Path) -> None:
     cache.close()
     assert cache.get("k") is None
     cache.put("k2", IDS[:2], SCORES[:2])  # nothing raised
+
+
+def test_a_file_it_cannot_open_is_left_alone(tmp_path: Path) -> None:
+    # "Cannot open" (locked by a starting neighbour, read-only, a folder in the way) is not
+    # "not a database": the file is never deleted for it, the error goes to the caller.
+    path = tmp_path / "n.sqlite"
+    path.mkdir()
+    (path / "keep").write_text("x")
+    with pytest.raises(sqlite3.OperationalError):
+        SqliteNeighbourCache(path)
+    assert (path / "keep").exists()

@@ -40,3 +40,12 @@ def test_liked_neighbours_are_shared_where_several_processes_compose(
         assert cache.path == tmp_path / "cache" / "neighbours.sqlite"
         cache.close()
     assert settings.neighbour_cache_path.exists() is shared  # one process writes no file
+
+
+def test_a_cache_that_cannot_open_leaves_stations_unshared(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(data_home=tmp_path, api_processes=2)
+    settings.neighbour_cache_path.mkdir(parents=True)  # a folder where the file would be
+    assert make_shared_neighbours(settings) is None
+    assert "will not be shared between processes" in caplog.text
