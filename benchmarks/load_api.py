@@ -75,15 +75,11 @@ async def serve_until_told(
 
 
 async def serve_processes(
-    settings: Any, app: Any, port_out: mp.connection.Connection,
+    others: Any, app: Any, port_out: mp.connection.Connection,
     stop_in: mp.connection.Connection,
 ) -> None:  # fmt: skip
-    """Serve ``app`` here and in ``settings.api_processes - 1`` more processes; the port goes
-    out once every one of them serves it."""
-    from wavelength.api_processes import make_processes
-
-    others = make_processes(settings)
-    assert others is not None
+    """Serve ``app`` here and in the ``others`` (``wavelength.api_processes.ApiProcesses``);
+    the port goes out once every one of them serves it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     threading.Thread(
@@ -109,42 +105,33 @@ def _serve(
     api_processes: int = 1,
 ) -> None:
     async def main() -> None:
-        from recommender.station import StationComposer
-        from storage.names import SqlNameIndex
-        from storage.track_facts import SqlTrackCatalog
-        from vectorstore.base import CollectionName
+        from wavelength.api_processes import make_processes
         from wavelength.app import freeze_startup_heap, runtime
-        from wavelength.components import make_encoder
+        from wavelength.components import make_api
         from wavelength.compose_pool import make_pool
         from wavelength.settings import Settings
-        from web import build_api
 
         settings = Settings(
             data_home=Path(home), demo_catalog=False, api_port=0, compose_workers=compose_workers,
             api_processes=api_processes,
         )  # fmt: skip
         async with runtime(settings, echo=lambda _: None, progress=False) as rt:
+            # Wired as `wavelength serve` wires it (wavelength.app.chat_frontends): the other
+            # API processes made before the app, since that decides where metrics go.
+            others = make_processes(settings)
             pool = make_pool(settings, rt.stations)
             if pool is not None:  # started before the port is told: the load meets them up
                 pool.start()
                 if not pool.wait_ready(300):
                     raise RuntimeError("the compose workers did not start")
-            composer = StationComposer(
-                store=rt.store, encoder=make_encoder(settings), catalog=SqlTrackCatalog(rt.database)
-            )
-            app = build_api(
-                stations=rt.stations,
-                database=rt.database,
-                composer=composer,
-                names=SqlNameIndex.load(rt.database),
-                store_ready=lambda: rt.store.info(CollectionName.TRACKS) is not None,
-                threads=settings.api_lane_threads,
-                nexts=pool.next if pool is not None else None,
-            )
+            app = make_api(
+                settings, stations=rt.stations, database=rt.database, composer=rt.composer,
+                names=rt.names, store=rt.store, nexts=pool.next if pool is not None else None,
+            )  # fmt: skip
             freeze_startup_heap()
             try:
-                if api_processes > 1:
-                    await serve_processes(settings, app, port_out, stop_in)
+                if others is not None:
+                    await serve_processes(others, app, port_out, stop_in)
                 else:
                     await serve_until_told(settings, app, port_out, stop_in)
             finally:
